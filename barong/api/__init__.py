@@ -1,0 +1,1 @@
+"""JSON API: parameter declarations, entities, pagination, and the v2 blueprints."""

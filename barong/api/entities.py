@@ -1,0 +1,160 @@
+"""Barong's JSON entities (reference/data-model.md §15). `masked=True` is the
+user-facing variant (identity/resource); admin and management pass `masked=False`."""
+from __future__ import annotations
+
+from flask import current_app
+
+from barong.models import iso
+
+
+def _masking(masked: bool) -> bool:
+    return masked and current_app.config.get("BARONG_API_DATA_MASKING", True)
+
+
+def mask_last_name(v):
+    return v if not v else v[0] + "*" * (len(v) - 1)
+
+
+def mask_dob(v):
+    return v if not v else v[:8] + "*" * (len(v) - 8)
+
+
+def mask_phone(number):
+    if not number:
+        return number
+    try:
+        import phonenumbers
+
+        cc = str(phonenumbers.parse("+" + number).country_code)
+    except Exception:
+        cc = number[:2]
+    keep_end = 4
+    middle = len(number) - len(cc) - keep_end
+    return number if middle <= 0 else cc + "*" * middle + number[-keep_end:]
+
+
+def mask_doc_number(v):
+    if not v or len(v) <= 4:
+        return v
+    return v[:2] + "*" * (len(v) - 4) + v[-2:]
+
+
+def user(u) -> dict:
+    return {"email": u.email, "uid": u.uid, "role": u.role, "level": u.level, "otp": u.otp, "state": u.state,
+            "referral_uid": u.referral_uid, "data": u.data, "username": u.username}
+
+
+def label(l) -> dict:
+    return {"key": l.key, "value": l.value, "scope": l.scope, "created_at": iso(l.created_at),
+            "updated_at": iso(l.updated_at)}
+
+
+def admin_label(l) -> dict:
+    return {"key": l.key, "value": l.value, "scope": l.scope, "description": l.description,
+            "created_at": iso(l.created_at), "updated_at": iso(l.updated_at)}
+
+
+def profile(p, masked: bool = True) -> dict:
+    m = _masking(masked)
+    dob = p.dob
+    return {"first_name": p.first_name, "last_name": mask_last_name(p.last_name) if m else p.last_name,
+            "dob": mask_dob(dob) if m else dob, "address": p.address, "postcode": p.postcode, "city": p.city,
+            "country": p.country, "state": p.state, "metadata": p.metadata_json,
+            "created_at": iso(p.created_at), "updated_at": iso(p.updated_at)}
+
+
+def phone(ph, masked: bool = True) -> dict:
+    number = ph.number
+    validated = ph.validated_at.strftime("%Y-%m-%dT%H:%M:%S.000Z") if ph.validated_at else None
+    return {"country": ph.country, "number": mask_phone(number) if _masking(masked) else number,
+            "validated_at": validated}
+
+
+def upload_url(d) -> str:
+    return f"{current_app.config['BARONG_DOMAIN']}/api/v2/barong/resource/documents/{d.id}/upload"
+
+
+def document(d, masked: bool = True) -> dict:
+    number = d.doc_number
+    return {"upload": upload_url(d), "doc_type": d.doc_type,
+            "doc_number": mask_doc_number(number) if _masking(masked) else number,
+            "doc_expire": d.doc_expire.isoformat() if d.doc_expire else None, "metadata": d.metadata_json,
+            "created_at": iso(d.created_at), "updated_at": iso(d.updated_at)}
+
+
+def data_storage(ds) -> dict:
+    return {"title": ds.title, "data": ds.data, "created_at": iso(ds.created_at), "updated_at": iso(ds.updated_at)}
+
+
+def comment(c) -> dict:
+    return {"id": c.id, "author_uid": c.author_uid, "title": c.title, "data": c.data,
+            "created_at": iso(c.created_at), "updated_at": iso(c.updated_at)}
+
+
+def user_full(u, csrf_token: str | None = None, masked: bool = True) -> dict:
+    out = user(u)
+    if csrf_token is not None:
+        out["csrf_token"] = csrf_token
+    out.update({
+        "labels": [label(l) for l in u.labels],
+        "phones": [phone(p, masked) for p in u.phones],
+        "profiles": [profile(p, masked) for p in u.profiles],
+        "data_storages": [data_storage(d) for d in u.data_storages],
+        "created_at": iso(u.created_at), "updated_at": iso(u.updated_at),
+    })
+    return out
+
+
+def user_with_profile(u, masked: bool = False) -> dict:
+    out = user(u)
+    out.update({"profiles": [profile(p, masked) for p in u.profiles], "created_at": iso(u.created_at),
+                "updated_at": iso(u.updated_at)})
+    return out
+
+
+def user_with_kyc(u) -> dict:
+    out = user(u)
+    out.update({
+        "profiles": [profile(p, False) for p in u.profiles],
+        "labels": [admin_label(l) for l in u.labels],
+        "phones": [phone(p, False) for p in u.phones],
+        "documents": [document(d, False) for d in u.documents],
+        "data_storages": [data_storage(d) for d in u.data_storages],
+        "comments": [comment(c) for c in u.comments],
+        "created_at": iso(u.created_at), "updated_at": iso(u.updated_at),
+    })
+    return out
+
+
+def api_key(k, with_secret: bool = False) -> dict:
+    out = {"kid": k.kid, "algorithm": k.algorithm, "scope": k.scope, "state": k.state,
+           "created_at": iso(k.created_at), "updated_at": iso(k.updated_at)}
+    if with_secret:
+        out["secret"] = k.secret
+    return out
+
+
+def activity(a) -> dict:
+    return {"id": a.id, "user_ip": a.user_ip, "user_ip_country": a.user_ip_country, "user_agent": a.user_agent,
+            "topic": a.topic, "action": a.action, "result": a.result, "data": a.data,
+            "created_at": iso(a.created_at)}
+
+
+def permission(p) -> dict:
+    return {"id": p.id, "action": p.action, "role": p.role, "verb": p.verb, "path": p.path, "topic": p.topic,
+            "created_at": iso(p.created_at), "updated_at": iso(p.updated_at)}
+
+
+def restriction(r) -> dict:
+    return {"id": r.id, "category": r.category, "scope": r.scope, "value": r.value, "code": r.code,
+            "state": r.state, "created_at": iso(r.created_at), "updated_at": iso(r.updated_at)}
+
+
+def level(l) -> dict:
+    return {"id": l.id, "key": l.key, "value": l.value}
+
+
+def service_account(sa) -> dict:
+    return {"email": sa.email, "uid": sa.uid, "role": sa.role, "level": sa.level, "state": sa.state,
+            "user": user(sa.owner) if sa.owner else None, "created_at": iso(sa.created_at),
+            "updated_at": iso(sa.updated_at)}

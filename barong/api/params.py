@@ -1,0 +1,247 @@
+"""Declared API parameters: parsing, Barong's error codes, and the OpenAPI document.
+
+    @bp.post("/sessions")
+    @use_params("identity.session",
+                Param("email", required=True),
+                Param("password", required=True),
+                Param("otp_code"))
+    def sessions_create(p): ...
+
+Values come from the JSON body, the form body or the query string (GET/DELETE: the
+query). `required` → `<scope>.missing_<name>` and `allow_blank=False` →
+`<scope>.empty_<name>` (both 400, CONTRACT §3); type/values errors are 422. The same
+declarations feed `/api/v2/barong/swagger` (barong/api/openapi.py), so the document
+cannot drift from what the endpoints accept.
+"""
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Callable
+
+from flask import request
+
+from barong.errors import BarongError
+
+MAX_STRING = 10_000
+
+
+@dataclass
+class Param:
+    name: str
+    type: type | str = str  # str, int, bool, float, date, "json", "file", list, dict, "any"
+    required: bool = False
+    allow_blank: bool = True
+    values: tuple | list | None = None
+    default: Any = None
+    #: custom codes: missing / blank / invalid (type or values)
+    missing: str | None = None
+    blank: str | None = None
+    invalid: str | None = None
+    max_length: int | None = None
+    description: str = ""
+    location: str | None = None  # "query" / "body" / "path" (documentation only)
+
+    def openapi_schema(self) -> dict:
+        t = self.type
+        schema: dict = {"type": "string"}
+        if t is int:
+            schema = {"type": "integer"}
+        elif t is bool:
+            schema = {"type": "boolean"}
+        elif t is float:
+            schema = {"type": "number"}
+        elif t is date:
+            schema = {"type": "string", "format": "date"}
+        elif t == "file":
+            schema = {"type": "array", "items": {"type": "string", "format": "binary"}}
+        elif t is list:
+            schema = {"type": "array", "items": {"type": "string"}}
+        elif t is dict or t == "any":
+            schema = {}
+        if self.values:
+            schema["enum"] = list(self.values)
+        if self.default is not None:
+            schema["default"] = self.default
+        return schema
+
+
+@dataclass
+class Declaration:
+    scope: str
+    params: list[Param]
+    status: int = 200
+    summary: str = ""
+    paginated: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def raw_params() -> dict:
+    """Merged request parameters: query < form < JSON body (CONTRACT §3)."""
+    data: dict = {}
+    data.update(request.args.to_dict(flat=True))
+    if request.method not in ("GET", "HEAD"):
+        if request.form:
+            for key in request.form:
+                values = request.form.getlist(key)
+                data[key] = values if key.endswith("[]") or len(values) > 1 else values[0]
+        if request.is_json or (request.data and request.mimetype in ("", "text/plain") and
+                               request.data[:1] in (b"{",)):
+            try:
+                body = json.loads(request.get_data(as_text=True) or "{}")
+            except ValueError:
+                raise BarongError("server.invalid_json", 400) from None
+            if isinstance(body, dict):
+                data.update(body)
+            elif body is not None:
+                raise BarongError("server.invalid_json", 400)
+    return data
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "") or value == [] or value == {}
+
+
+def _coerce(p: Param, value):
+    t = p.type
+    if t is str:
+        if isinstance(value, (dict, list)):
+            raise ValueError
+        value = str(value)
+        if len(value) > (p.max_length or MAX_STRING):
+            raise ValueError
+        return value
+    if t is int:
+        if isinstance(value, bool):
+            raise ValueError
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return int(value.strip())
+        raise ValueError
+    if t is float:
+        return float(value)
+    if t is bool:
+        if isinstance(value, bool):
+            return value
+        if str(value).lower() in ("true", "1"):
+            return True
+        if str(value).lower() in ("false", "0"):
+            return False
+        raise ValueError
+    if t is date:
+        if isinstance(value, str):
+            return date.fromisoformat(value.strip()[:10])
+        raise ValueError
+    if t == "json":
+        if isinstance(value, (dict, list)):
+            return json.dumps(value)
+        json.loads(value)
+        return str(value)
+    if t is list:
+        if isinstance(value, list):
+            return [str(v) for v in value]
+        return [v.strip() for v in str(value).split(",") if v.strip()]
+    if t is dict:
+        if not isinstance(value, dict):
+            raise ValueError
+        return value
+    return value
+
+
+def parse(scope: str, params: list[Param], source: dict | None = None) -> dict:
+    """Validate `source` (default: the request) against `params`; raise BarongError with all codes."""
+    source = raw_params() if source is None else source
+    missing_errors: list[str] = []
+    type_errors: list[str] = []
+    out: dict = {}
+    for p in params:
+        key = p.name
+        if p.type == "file":
+            files = [f for f in request.files.getlist(f"{key}[]") + request.files.getlist(key)]
+            present = bool(files) or key in source or f"{key}[]" in source
+            value = files or source.get(key) or source.get(f"{key}[]")
+        else:
+            present = key in source
+            value = source.get(key)
+        if not present:
+            if p.required:
+                missing_errors.append(p.missing or f"{scope}.missing_{key}")
+            if not p.allow_blank:
+                missing_errors.append(p.blank or f"{scope}.empty_{key}")
+            if p.default is not None:
+                out[key] = p.default
+            continue
+        if _blank(value):
+            if not p.allow_blank:
+                missing_errors.append(p.blank or f"{scope}.empty_{key}")
+                continue
+            out[key] = None if p.type is not str else value
+            if p.type not in (str,):
+                out[key] = p.default
+            continue
+        try:
+            value = _coerce(p, value)
+        except (ValueError, TypeError):
+            type_errors.append(p.invalid or f"{scope}.invalid_{key}")
+            continue
+        if p.values is not None and value not in p.values:
+            type_errors.append(p.invalid or f"{scope}.invalid_{key}")
+            continue
+        out[key] = value
+    if missing_errors:
+        raise BarongError(list(dict.fromkeys(missing_errors + type_errors)), 400)
+    if type_errors:
+        raise BarongError(list(dict.fromkeys(type_errors)), 422)
+    return out
+
+
+def use_params(scope: str, *params: Param, status: int = 200, summary: str = "", paginated: bool = False,
+               **extra) -> Callable:
+    """Parse the declared params and pass them to the view as its first argument `p`."""
+    plist = list(params)
+    if paginated:
+        plist += PAGINATION_PARAMS
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            p = parse(scope, plist)
+            if paginated:
+                check_pagination(p)
+            return view(p, *args, **kwargs)
+
+        wrapper.barong_declaration = Declaration(scope, plist, status, summary or (view.__doc__ or "").strip(),
+                                                 paginated, extra)
+        return wrapper
+
+    return decorator
+
+
+def document(status: int = 200, summary: str = "", **extra) -> Callable:
+    """Declare an endpoint without parameters (for the OpenAPI document)."""
+
+    def decorator(view):
+        view.barong_declaration = Declaration("", [], status, summary or (view.__doc__ or "").strip(), False, extra)
+        return view
+
+    return decorator
+
+
+PAGINATION_PARAMS = [
+    Param("page", int, default=1, invalid="non_integer_page", description="page number (from 1)"),
+    Param("limit", int, default=100, invalid="non_integer_limit", description="items per page (1..100)"),
+]
+
+
+def check_pagination(p: dict, max_limit: int = 100) -> None:
+    if p.get("page") is None:
+        p["page"] = 1
+    if p.get("limit") is None:
+        p["limit"] = 100
+    if p["page"] < 1:
+        raise BarongError("non_positive_page", 422)
+    if not 1 <= p["limit"] <= max_limit:
+        raise BarongError("invalid_limit", 422)

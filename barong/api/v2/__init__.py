@@ -1,0 +1,30 @@
+"""`/api/v2/barong/<area>/…` blueprints by audience, plus `/api/v2/auth/<path>`."""
+from __future__ import annotations
+
+from flask import Flask
+
+from barong.errors import json_errors
+
+PREFIX = "/api/v2/barong"
+
+
+def register_api(app: Flask) -> None:
+    from barong.api import openapi
+    from barong.api.v2 import admin, authz, identity, management, public, resource
+    from barong.extensions import csrf
+
+    for module, area in ((identity, "identity"), (public, "public"), (resource, "resource"), (admin, "admin"),
+                         (management, "management")):
+        csrf.exempt(module.bp)  # the API's CSRF is the session's X-CSRF-Token (barong.authz)
+        app.register_blueprint(module.bp, url_prefix=f"{PREFIX}/{area}")
+    csrf.exempt(authz.bp)
+    app.register_blueprint(authz.bp, url_prefix="/api/v2/auth")
+    csrf.exempt(openapi.bp)
+    app.register_blueprint(openapi.bp, url_prefix=PREFIX)
+
+    @app.route("/api/", defaults={"path": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+    @app.route("/api/<path:path>", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+    def api_not_found(path):
+        return json_errors(["record.not_found"], 404)
+
+    csrf.exempt(api_not_found)

@@ -1,0 +1,109 @@
+"""`/api/v2/barong/identity/…`: signup, login/logout, email confirmation, password reset."""
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify
+
+from barong.api import entities
+from barong.api.params import Param, use_params
+from barong.api.v2 import general
+from barong.services import captcha, identity, sessions
+from barong.services.request_info import RequestInfo
+from barong.services.rate_limits import limit
+
+bp = Blueprint("identity", __name__)
+general.register(bp, "identity.general")
+
+CAPTCHA = Param("captcha_response", "any", description="captcha answer (string, or geetest object)")
+
+
+def _session_body(user, session):
+    return jsonify(entities.user_full(user, csrf_token=session.csrf_token)), 201
+
+
+@bp.post("/sessions")
+@limit("login")
+@use_params("identity.session", Param("email", required=True), Param("password", required=True), CAPTCHA,
+            Param("otp_code", description="TOTP code (or a recovery code) when 2FA is enabled"),
+            status=201, summary="Start a new session")
+def sessions_create(p):
+    captcha.check("session_create", p.get("captcha_response"), scope="identity.session")
+    user, session = identity.login(p["email"] or "", p["password"] or "", RequestInfo.current(), p.get("otp_code"))
+    return _session_body(user, session)
+
+
+@bp.delete("/sessions")
+@use_params("identity.session", status=204, summary="Destroy the current session")
+def sessions_destroy(p):
+    identity.logout(sessions.from_cookie(), RequestInfo.current())
+    return "", 204
+
+
+@bp.post("/users")
+@limit("signup")
+@use_params("identity.user", Param("email", required=True, allow_blank=False),
+            Param("password", required=True, allow_blank=False), Param("username"), Param("refid"),
+            Param("data", description="JSON string"), CAPTCHA, status=201, summary="Creates new user")
+def users_create(p):
+    captcha.check("user_create", p.get("captcha_response"), scope="identity.user")
+    user, session = identity.signup(p["email"], p["password"], RequestInfo.current(), username=p.get("username"),
+                                    refid=p.get("refid"), data=p.get("data"))
+    return _session_body(user, session)
+
+
+@bp.get("/users/register_geetest")
+@use_params("identity.user", summary="Register Geetest captcha")
+def users_register_geetest(p):
+    return jsonify(captcha.register_geetest())
+
+
+@bp.post("/users/access")
+@use_params("identity.user", Param("whitelink_token", required=True, allow_blank=False), status=201,
+            summary="Whitelist the caller's IP with a whitelink token")
+def users_access(p):
+    from barong.services import restrictions
+
+    restrictions.grant_whitelink_access(p["whitelink_token"], RequestInfo.current())
+    return "", 201
+
+
+@bp.post("/users/email/generate_code")
+@limit("email")
+@use_params("identity.user", Param("email", required=True, allow_blank=False), CAPTCHA, status=201,
+            summary="Send confirmations email")
+def email_generate_code(p):
+    captcha.check("email_confirmation", p.get("captcha_response"), scope="identity.user")
+    identity.resend_confirmation(p["email"])
+    return "", 201
+
+
+@bp.post("/users/email/confirm_code")
+@limit("email")
+@use_params("identity.user", Param("token", required=True, allow_blank=False), status=201,
+            summary="Confirms an account")
+def email_confirm_code(p):
+    user, session = identity.confirm_email(p["token"], RequestInfo.current())
+    return _session_body(user, session)
+
+
+@bp.post("/users/password/generate_code")
+@limit("reset")
+@use_params("identity.user", Param("email", required=True, allow_blank=False, missing="identity.user.missing_email"),
+            CAPTCHA, status=201, summary="Send password reset email")
+def password_generate_code(p):
+    captcha.check("password_reset", p.get("captcha_response"), scope="identity.user")
+    identity.request_password_reset(p["email"], RequestInfo.current())
+    return "", 201
+
+
+@bp.post("/users/password/confirm_code")
+@limit("reset")
+@use_params("identity.user",
+            Param("reset_password_token", required=True, allow_blank=False,
+                  missing="identity.user.missing_pass_token"),
+            Param("password", required=True, allow_blank=False, missing="identity.user.missing_password"),
+            Param("confirm_password", required=True, allow_blank=False,
+                  missing="identity.user.missing_confirm_password"),
+            status=201, summary="Sets new account password")
+def password_confirm_code(p):
+    identity.reset_password(p["reset_password_token"], p["password"], p["confirm_password"], RequestInfo.current())
+    return "", 201

@@ -1,0 +1,4 @@
+"""`/api/v2/barong/management/…`: service-to-service API, JWS multi-signature."""
+from flask import Blueprint
+
+bp = Blueprint("management", __name__)

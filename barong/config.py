@@ -1,0 +1,164 @@
+"""Configuration: every environment variable of CONTRACT §2 is read here, once.
+
+`Config.from_env()` validates values and raises `ConfigError` with a clear message
+(start-up stops); `TestConfig` is what the test suite starts from.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+
+
+class ConfigError(RuntimeError):
+    """A configuration value is unusable; the message names the variable."""
+
+
+def _str(env, name, default):
+    value = env.get(name)
+    return default if value is None or value == "" else value
+
+
+def _int(env, name, default, minimum=None):
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not an integer") from None
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name}={raw!r} must be at least {minimum}")
+    return value
+
+
+def _float(env, name, default):
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number") from None
+
+
+def _bool(env, name, default):
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a boolean (true/false)")
+
+
+def _choice(env, name, default, choices):
+    value = _str(env, name, default).lower()
+    if value not in choices:
+        raise ConfigError(f"{name}={value!r} must be one of {', '.join(choices)}")
+    return value
+
+
+def _path(env, name, default: Path) -> Path:
+    value = Path(_str(env, name, str(default)))
+    return value if value.is_absolute() else ROOT / value
+
+
+def from_env(env=None) -> dict:
+    """Return the Flask config mapping built from `env` (default: os.environ)."""
+    env = os.environ if env is None else env
+    uid_prefix = _str(env, "BARONG_UID_PREFIX", "ID").upper()
+    if not (2 <= len(uid_prefix) <= 6 and uid_prefix.isalpha()):
+        raise ConfigError(f"BARONG_UID_PREFIX={uid_prefix!r} must be 2 to 6 letters")
+    secret = _str(env, "BARONG_SECRET_KEY_BASE", None) or _str(env, "SECRET_KEY", None)
+    cfg = {
+        "SQLALCHEMY_DATABASE_URI": _str(env, "DATABASE_URL", f"sqlite:///{INSTANCE / 'barong.db'}"),
+        "BARONG_REDIS_URL": _str(env, "BARONG_REDIS_URL", None),
+        "JWT_PRIVATE_KEY_PATH": _str(env, "JWT_PRIVATE_KEY_PATH", None),
+        "BARONG_JWT_EXPIRE_TIME": _int(env, "BARONG_JWT_EXPIRE_TIME", 3600, minimum=1),
+        "BARONG_SESSION_NAME": _str(env, "BARONG_SESSION_NAME", "_barong_session"),
+        "BARONG_SESSION_EXPIRE_TIME": _int(env, "BARONG_SESSION_EXPIRE_TIME", 1800, minimum=1),
+        "BARONG_CSRF_PROTECTION": _bool(env, "BARONG_CSRF_PROTECTION", True),
+        "BARONG_APIKEY_NONCE_LIFETIME": _int(env, "BARONG_APIKEY_NONCE_LIFETIME", 5000, minimum=1),
+        "BARONG_UID_PREFIX": uid_prefix,
+        "BARONG_FIRST_REGISTRATION_SUPERADMIN": _bool(env, "BARONG_FIRST_REGISTRATION_SUPERADMIN", True),
+        "BARONG_ADMIN_EMAIL": _str(env, "BARONG_ADMIN_EMAIL", None),
+        "BARONG_ADMIN_PASSWORD": _str(env, "BARONG_ADMIN_PASSWORD", None),
+        "BARONG_SEEDS_FILE": _path(env, "BARONG_SEEDS_FILE", ROOT / "config/seeds.yml"),
+        "BARONG_MANAGEMENT_API_CONFIG": _path(env, "BARONG_MANAGEMENT_API_CONFIG", ROOT / "config/management_api.yml"),
+        "BARONG_CONFIG": _path(env, "BARONG_CONFIG", ROOT / "config/barong.yml"),
+        "BARONG_AUTHZ_RULES_FILE": _path(env, "BARONG_AUTHZ_RULES_FILE", ROOT / "config/authz_rules.yml"),
+        "BARONG_KYC_PROVIDER": _choice(env, "BARONG_KYC_PROVIDER", "local", ("local", "kycaid")),
+        "BARONG_REQUIRED_DOCS_EXPIRE": _bool(env, "BARONG_REQUIRED_DOCS_EXPIRE", True),
+        "BARONG_DOC_NUM_LIMIT": _int(env, "BARONG_DOC_NUM_LIMIT", 10, minimum=1),
+        "BARONG_UPLOAD_MAX_SIZE": _int(env, "BARONG_UPLOAD_MAX_SIZE", 10485760, minimum=1),
+        "BARONG_CAPTCHA": _choice(env, "BARONG_CAPTCHA", "none", ("none", "recaptcha", "geetest")),
+        "BARONG_RECAPTCHA_SITE_KEY": _str(env, "BARONG_RECAPTCHA_SITE_KEY", None),
+        "BARONG_RECAPTCHA_SECRET_KEY": _str(env, "BARONG_RECAPTCHA_SECRET_KEY", None),
+        "BARONG_GEETEST_ID": _str(env, "BARONG_GEETEST_ID", None),
+        "BARONG_GEETEST_KEY": _str(env, "BARONG_GEETEST_KEY", None),
+        "BARONG_PASSWORD_MIN_ENTROPY": _float(env, "BARONG_PASSWORD_MIN_ENTROPY", 14),
+        "BARONG_PASSWORD_REGEXP": _str(env, "BARONG_PASSWORD_REGEXP", None),
+        "BARONG_PASSWORD_USE_DICTIONARY": _bool(env, "BARONG_PASSWORD_USE_DICTIONARY", True),
+        "BARONG_SMTP_HOST": _str(env, "BARONG_SMTP_HOST", None),
+        "BARONG_SMTP_PORT": _int(env, "BARONG_SMTP_PORT", 25, minimum=1),
+        "BARONG_SMTP_USER": _str(env, "BARONG_SMTP_USER", None),
+        "BARONG_SMTP_PASSWORD": _str(env, "BARONG_SMTP_PASSWORD", None),
+        "BARONG_SENDER_EMAIL": _str(env, "BARONG_SENDER_EMAIL", "noreply@barong.io"),
+        "BARONG_SENDER_NAME": _str(env, "BARONG_SENDER_NAME", "Barong"),
+        "BARONG_DOMAIN": _str(env, "BARONG_DOMAIN", "http://127.0.0.1:8000").rstrip("/"),
+        "BARONG_PHONE_VERIFICATION": _choice(env, "BARONG_PHONE_VERIFICATION", "mock", ("mock", "twilio")),
+        "BARONG_MOCK_SMS_CODE": _str(env, "BARONG_MOCK_SMS_CODE", None),
+        "BARONG_TWILIO_ACCOUNT_SID": _str(env, "BARONG_TWILIO_ACCOUNT_SID", None),
+        "BARONG_TWILIO_AUTH_TOKEN": _str(env, "BARONG_TWILIO_AUTH_TOKEN", None),
+        "BARONG_TWILIO_PHONE_NUMBER": _str(env, "BARONG_TWILIO_PHONE_NUMBER", None),
+        "BARONG_TWILIO_SERVICE_SID": _str(env, "BARONG_TWILIO_SERVICE_SID", None),
+        "BARONG_TWILIO_API_URL": _str(env, "BARONG_TWILIO_API_URL", "https://api.twilio.com"),
+        "BARONG_UPLOADS_PATH": _path(env, "BARONG_UPLOADS_PATH", INSTANCE / "uploads"),
+        "BARONG_RATELIMIT_ENABLED": _bool(env, "BARONG_RATELIMIT_ENABLED", True),
+        "BARONG_GATEWAY": _choice(env, "BARONG_GATEWAY", "cloudflare", ("cloudflare", "akamai")),
+        "BARONG_GEOIP_DB_PATH": _str(env, "BARONG_GEOIP_DB_PATH", None),
+        "BARONG_CRC32_SALT": _str(env, "BARONG_CRC32_SALT", ""),
+        "BARONG_LOGIN_LOCKOUT_ATTEMPTS": _int(env, "BARONG_LOGIN_LOCKOUT_ATTEMPTS", 10, minimum=1),
+        "BARONG_LOGIN_LOCKOUT_TIME": _int(env, "BARONG_LOGIN_LOCKOUT_TIME", 900, minimum=1),
+        "BARONG_API_DATA_MASKING": _bool(env, "BARONG_API_DATA_MASKING", True),
+        "BARONG_EVENT_API_RABBITMQ_HOST": _str(env, "BARONG_EVENT_API_RABBITMQ_HOST", None),
+        "BARONG_EVENT_API_RABBITMQ_PORT": _int(env, "BARONG_EVENT_API_RABBITMQ_PORT", 5672, minimum=1),
+        "BARONG_EVENT_API_RABBITMQ_USERNAME": _str(env, "BARONG_EVENT_API_RABBITMQ_USERNAME", "guest"),
+        "BARONG_EVENT_API_RABBITMQ_PASSWORD": _str(env, "BARONG_EVENT_API_RABBITMQ_PASSWORD", "guest"),
+        "BARONG_INSTANCE_PATH": INSTANCE,
+        "SECRET_KEY": secret,
+        "SESSION_COOKIE_NAME": "barong_ui",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "MAX_CONTENT_LENGTH": None,  # set from BARONG_UPLOAD_MAX_SIZE in create_app
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": "en",
+    }
+    return cfg
+
+
+def test_config(tmp_path: Path, **overrides) -> dict:
+    """Defaults for the test suite: isolated instance dir, no rate limits."""
+    env = {
+        "DATABASE_URL": os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.db'}",
+        "BARONG_UPLOADS_PATH": str(tmp_path / "uploads"),
+        "BARONG_RATELIMIT_ENABLED": "false",
+        "BARONG_MOCK_SMS_CODE": "12345",
+        "BARONG_SECRET_KEY_BASE": "test-secret-key-base-with-enough-length-0123456789",
+    }
+    cfg = from_env(env)
+    cfg.update(
+        TESTING=True,
+        BARONG_INSTANCE_PATH=tmp_path,
+        WTF_CSRF_ENABLED=False,
+        BARONG_PASSWORD_HASH_FAST=True,
+    )
+    cfg.update(overrides)
+    return cfg

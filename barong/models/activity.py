@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from barong.extensions import db
+from barong.models.base import utcnow
+
+
+class Activity(db.Model):
+    """Append-only audit trail: `user` (the user's own actions) or `admin` (privileged calls)."""
+
+    __tablename__ = "activities"
+    __table_args__ = (
+        Index("ix_activities_category_created", "category", "created_at"),
+        Index("ix_activities_user_topic", "user_id", "topic"),
+        Index("ix_activities_topic_action", "topic", "action"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    target_uid: Mapped[str | None] = mapped_column(String(32), index=True)
+    category: Mapped[str] = mapped_column(String(16), nullable=False, default="user")
+    user_ip: Mapped[str] = mapped_column(String(64), nullable=False)
+    user_ip_country: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str] = mapped_column(String(512), nullable=False)
+    topic: Mapped[str] = mapped_column(String(64), nullable=False)
+    action: Mapped[str | None] = mapped_column(String(128))
+    result: Mapped[str | None] = mapped_column(String(16), index=True)
+    data: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False, index=True)
+
+    user = relationship("User")

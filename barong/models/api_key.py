@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import BigInteger, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from barong.extensions import db
+from barong.models.base import Timestamps
+
+
+class APIKey(Timestamps, db.Model):
+    __tablename__ = "apikeys"
+    __table_args__ = (Index("ix_apikeys_holder", "key_holder_account_type", "key_holder_account_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    key_holder_account_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    #: `User` or `ServiceAccount`
+    key_holder_account_type: Mapped[str] = mapped_column(String(32), nullable=False, default="User")
+    kid: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
+    algorithm: Mapped[str] = mapped_column(String(16), nullable=False)
+    #: JSON array of scope strings
+    scope_json: Mapped[str | None] = mapped_column("scope", String(1024))
+    #: Fernet-encrypted HMAC secret; the plain secret is shown once, at creation
+    secret_encrypted: Mapped[str] = mapped_column(String(1024), nullable=False)
+    state: Mapped[str] = mapped_column(String(32), nullable=False, default="active")
+
+    @property
+    def scope(self) -> list[str]:
+        try:
+            return list(json.loads(self.scope_json or "[]"))
+        except ValueError:
+            return []
+
+    @scope.setter
+    def scope(self, values) -> None:
+        self.scope_json = json.dumps(list(values or []))
+
+    @property
+    def secret(self) -> str:
+        from barong.security.crypto import decrypt
+
+        return decrypt(self.secret_encrypted)
+
+    @secret.setter
+    def secret(self, value: str) -> None:
+        from barong.security.crypto import encrypt
+
+        self.secret_encrypted = encrypt(value)
+
+    def holder(self):
+        from barong.models import ServiceAccount, User
+
+        model = ServiceAccount if self.key_holder_account_type == "ServiceAccount" else User
+        return db.session.get(model, self.key_holder_account_id)

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from barong.extensions import db
+from barong.models.base import Timestamps
+
+
+class Document(Timestamps, db.Model):
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    #: stored file name (random, unguessable) under BARONG_UPLOADS_PATH
+    upload: Mapped[str] = mapped_column(String(255), nullable=False)
+    #: original file name and detected content type, for the console preview
+    upload_name: Mapped[str | None] = mapped_column(String(255))
+    content_type: Mapped[str | None] = mapped_column(String(64))
+    doc_type: Mapped[str] = mapped_column(String(64), nullable=False)
+    doc_number_encrypted: Mapped[str | None] = mapped_column(String(1024))
+    doc_number_index: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    doc_expire: Mapped[date | None] = mapped_column(Date)
+    doc_issue: Mapped[date | None] = mapped_column(Date)
+    doc_category: Mapped[str | None] = mapped_column(String(32))
+    identificator: Mapped[str | None] = mapped_column(String(64), index=True)
+    metadata_json: Mapped[str | None] = mapped_column("metadata", Text)
+
+    user = relationship("User", back_populates="documents")
+
+    @property
+    def doc_number(self) -> str | None:
+        from barong.security.crypto import decrypt
+
+        return decrypt(self.doc_number_encrypted)
+
+    @doc_number.setter
+    def doc_number(self, value: str | None) -> None:
+        from barong.security.crypto import crc32_index, encrypt
+
+        self.doc_number_encrypted = encrypt(value)
+        self.doc_number_index = crc32_index(value) if value else None

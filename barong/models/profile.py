@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, ForeignKey, Integer, SmallInteger, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from barong.extensions import db
+from barong.models.base import Timestamps
+
+PROFILE_STATES = {"drafted": 0, "submitted": 1, "verified": 3, "rejected": 4}
+PROFILE_STATE_NAMES = {v: k for k, v in PROFILE_STATES.items()}
+
+
+class Profile(Timestamps, db.Model):
+    __tablename__ = "profiles"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    #: uid of the admin who created it (admin POST), else null
+    author: Mapped[str | None] = mapped_column(String(32))
+    applicant_id: Mapped[str | None] = mapped_column(String(255))
+    #: PII: encrypted at rest (barong.security.crypto), decrypted via the properties below
+    first_name_encrypted: Mapped[str | None] = mapped_column(String(1024))
+    last_name_encrypted: Mapped[str | None] = mapped_column(String(1024))
+    dob_encrypted: Mapped[str | None] = mapped_column(String(1024))
+    address_encrypted: Mapped[str | None] = mapped_column(String(1024))
+    postcode: Mapped[str | None] = mapped_column(String(255))
+    city: Mapped[str | None] = mapped_column(String(255))
+    country: Mapped[str | None] = mapped_column(String(3), index=True)
+    state_value: Mapped[int] = mapped_column("state", SmallInteger, nullable=False, default=0, index=True)
+    metadata_json: Mapped[str | None] = mapped_column("metadata", Text)
+
+    user = relationship("User", back_populates="profiles")
+
+    @property
+    def state(self) -> str:
+        return PROFILE_STATE_NAMES.get(self.state_value, "drafted")
+
+    @state.setter
+    def state(self, name: str) -> None:
+        self.state_value = PROFILE_STATES[name]
+
+
+def _encrypted(column):
+    def getter(self):
+        from barong.security.crypto import decrypt
+
+        return decrypt(getattr(self, column))
+
+    def setter(self, value):
+        from barong.security.crypto import encrypt
+
+        setattr(self, column, encrypt(value))
+
+    return property(getter, setter)
+
+
+for _name in ("first_name", "last_name", "dob", "address"):
+    setattr(Profile, _name, _encrypted(f"{_name}_encrypted"))

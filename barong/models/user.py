@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from barong.extensions import db
+from barong.models.base import Timestamps
+
+
+class User(Timestamps, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    username: Mapped[str | None] = mapped_column(String(255), unique=True)
+    #: stored as given; uniqueness and lookups use `email_lower` (Barong's MySQL collation is case-insensitive)
+    email: Mapped[str] = mapped_column(String(255), nullable=False)
+    email_lower: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
+    #: argon2id for new passwords; bcrypt ($2a$/$2b$) digests from the Ruby original verify too
+    password_digest: Mapped[str] = mapped_column(String(255), nullable=False)
+    role: Mapped[str] = mapped_column(String(64), nullable=False, default="member", index=True)
+    #: JSON string, ≤1024 chars
+    data: Mapped[str | None] = mapped_column(Text)
+    level: Mapped[int] = mapped_column(Integer, nullable=False, default=0, index=True)
+    otp: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    state: Mapped[str] = mapped_column(String(32), nullable=False, default="pending", index=True)
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: Fernet-encrypted TOTP secret (base32) — null until generate_qrcode
+    otp_secret_encrypted: Mapped[str | None] = mapped_column(String(512))
+    #: last TOTP time-step accepted, so a code is single-use within its window
+    otp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    #: JSON list of hashed one-time recovery codes
+    otp_recovery_codes: Mapped[str | None] = mapped_column(Text)
+    #: consecutive failed logins and the lockout they caused
+    failed_logins: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    #: optimistic lock / claim for the KYC review queue
+    review_claimed_by: Mapped[str | None] = mapped_column(String(32))
+    review_claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    labels = relationship("Label", back_populates="user", cascade="all, delete-orphan", lazy="selectin",
+                          order_by="Label.id")
+    profiles = relationship("Profile", back_populates="user", cascade="all, delete-orphan", order_by="Profile.id")
+    phones = relationship("Phone", back_populates="user", cascade="all, delete-orphan", order_by="Phone.id")
+    documents = relationship("Document", back_populates="user", cascade="all, delete-orphan", order_by="Document.id")
+    data_storages = relationship("DataStorage", back_populates="user", cascade="all, delete-orphan",
+                                 order_by="DataStorage.id")
+    comments = relationship("Comment", back_populates="user", cascade="all, delete-orphan", order_by="Comment.id")
+    referrer = relationship("User", remote_side=[id])
+
+    @property
+    def referral_uid(self) -> str | None:
+        return self.referrer.uid if self.referrer is not None else None
+
+    @property
+    def language(self) -> str:
+        try:
+            lang = json.loads(self.data or "{}").get("language")
+        except (ValueError, AttributeError):
+            lang = None
+        return str(lang).upper() if lang else "EN"
+
+    @property
+    def is_active_state(self) -> bool:
+        return self.state in ("active", "pending")
+
+    # Flask-Login protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_active_state
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return self.uid
+
+    def private_labels(self) -> dict[str, str]:
+        return {l.key: l.value for l in self.labels if l.scope == "private"}
+
+    def __repr__(self) -> str:
+        return f"<User {self.uid} {self.email}>"

@@ -1,0 +1,61 @@
+"""Expiring key/value marks: Redis when BARONG_REDIS_URL is set, else the `kv_entries` table.
+
+Used for single-use token marks, the latest reset token per email, whitelink tokens.
+Database writes join the request's unit of work (a refused request leaves no mark).
+"""
+from __future__ import annotations
+
+import time
+
+from flask import current_app
+
+from barong.extensions import db
+from barong.models import KVEntry
+
+
+def _redis():
+    r = current_app.extensions.get("barong_redis")
+    if r is None and current_app.config.get("BARONG_REDIS_URL"):
+        import redis
+
+        r = current_app.extensions["barong_redis"] = redis.Redis.from_url(
+            current_app.config["BARONG_REDIS_URL"], decode_responses=True)
+    return r
+
+
+def set(key: str, value: str, ttl: int) -> None:  # noqa: A001 - mirrors a cache API
+    r = _redis()
+    if r is not None:
+        r.set(f"barong:kv:{key}", value, ex=max(1, int(ttl)))
+        return
+    entry = db.session.get(KVEntry, key) or KVEntry(key=key)
+    entry.value, entry.expires_at = value, int(time.time() + ttl)
+    db.session.add(entry)
+    db.session.flush()
+
+
+def get(key: str) -> str | None:
+    r = _redis()
+    if r is not None:
+        return r.get(f"barong:kv:{key}")
+    entry = db.session.get(KVEntry, key)
+    if entry is None or entry.expires_at <= time.time():
+        return None
+    return entry.value
+
+
+def delete(key: str) -> None:
+    r = _redis()
+    if r is not None:
+        r.delete(f"barong:kv:{key}")
+        return
+    db.session.query(KVEntry).filter_by(key=key).delete()
+    db.session.flush()
+
+
+def purge_expired() -> int:
+    if _redis() is not None:
+        return 0
+    n = db.session.query(KVEntry).filter(KVEntry.expires_at <= int(time.time())).delete()
+    db.session.flush()
+    return n

@@ -1,0 +1,121 @@
+"""Mail delivery: SMTP when BARONG_SMTP_HOST is set, else `.eml` files under instance/mail/.
+
+The mailer is an event consumer (events.subscribe): the mails Barong's postmaster
+sends are rendered from Jinja templates (`templates/mail/<template>.{html,txt}`) in the
+user's language (EN/RU); an event without a template for that language sends nothing.
+Delivery state is kept on the outbox row (`mail_state`); failed deliveries are retried
+by `flask mail retry` (and by the events dispatcher).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import smtplib
+import time
+import uuid
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from pathlib import Path
+
+from flask import current_app, render_template
+from jinja2 import TemplateNotFound
+
+from barong.extensions import db
+from barong.models import OutboxEvent, User
+
+log = logging.getLogger(__name__)
+
+#: event name → (template, {language: subject})
+MAILS = {
+    "system.user.email.confirmation.token": ("email_confirmation",
+                                             {"EN": "Registration Confirmation", "RU": "Подтверждение Регистрации"}),
+    "system.user.password.reset.token": ("password_reset", {"EN": "Password Reset", "RU": "Сброс Пароля"}),
+    "model.label.created": ("label", {"EN": "Phone verified"}),
+    "model.label.updated": ("label", {"EN": "Label Updated"}),
+    "system.session.create": ("session_create", {"EN": "New Login"}),
+    "system.user.account.locked": ("account_locked", {"EN": "Account locked", "RU": "Аккаунт заблокирован"}),
+}
+
+
+def build_message(to: str, subject: str, text: str, html: str | None) -> EmailMessage:
+    cfg = current_app.config
+    msg = EmailMessage()
+    msg["From"] = formataddr((cfg["BARONG_SENDER_NAME"], cfg["BARONG_SENDER_EMAIL"]))
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Message-ID"] = make_msgid(domain="barong")
+    msg.set_content(text)
+    if html:
+        msg.add_alternative(html, subtype="html")
+    return msg
+
+
+def deliver(msg: EmailMessage) -> None:
+    """Send over SMTP or write an .eml file; raises on SMTP failure."""
+    cfg = current_app.config
+    if cfg.get("BARONG_SMTP_HOST"):
+        with smtplib.SMTP(cfg["BARONG_SMTP_HOST"], cfg["BARONG_SMTP_PORT"], timeout=10) as smtp:
+            try:
+                smtp.starttls()
+            except smtplib.SMTPNotSupportedError:
+                pass
+            if cfg.get("BARONG_SMTP_USER"):
+                smtp.login(cfg["BARONG_SMTP_USER"], cfg.get("BARONG_SMTP_PASSWORD") or "")
+            smtp.send_message(msg)
+        return
+    folder = Path(cfg["BARONG_INSTANCE_PATH"]) / "mail"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.eml"  # sortable by send time
+    (folder / name).write_bytes(bytes(msg))
+
+
+def render_for_event(event: OutboxEvent) -> EmailMessage | None:
+    spec = MAILS.get(event.name)
+    if spec is None:
+        return None
+    template, subjects = spec
+    payload = json.loads(event.payload)
+    record = payload.get("record") or {}
+    uid = (record.get("user") or {}).get("uid") if isinstance(record.get("user"), dict) else record.get("uid")
+    user = db.session.query(User).filter_by(uid=uid).first() if uid else None
+    if user is None:
+        return None
+    lang = user.language if user.language in subjects else None
+    if lang is None:
+        return None  # Barong skips mails without a template in the user's language
+    ctx = dict(record=record, changes=payload.get("changes"), user=user, lang=lang.lower(),
+               domain=current_app.config["BARONG_DOMAIN"], event=event.name)
+    try:
+        text = render_template(f"mail/{template}.txt", **ctx)
+    except TemplateNotFound:
+        log.error("mail template %s missing", template)
+        return None
+    try:
+        html = render_template(f"mail/{template}.html", **ctx)
+    except TemplateNotFound:
+        html = None
+    return build_message(user.email, subjects[lang], text, html)
+
+
+def handle_event(event: OutboxEvent) -> None:
+    """Event consumer: send the mail this event calls for, and record the outcome."""
+    msg = render_for_event(event)
+    if msg is None:
+        return
+    try:
+        deliver(msg)
+        event.mail_state = "sent"
+    except Exception as exc:  # SMTP down: keep the event, retry later
+        log.warning("mail for event %s not delivered: %s", event.event_id, exc)
+        event.mail_state = "pending"
+        event.last_error = f"mail: {exc}"[:1024]
+
+
+def retry_pending(limit: int = 100) -> int:
+    """Re-send mails whose delivery failed; returns how many were sent."""
+    sent = 0
+    for event in db.session.query(OutboxEvent).filter_by(mail_state="pending").order_by(OutboxEvent.id).limit(limit):
+        handle_event(event)
+        sent += event.mail_state == "sent"
+    db.session.commit()
+    return sent

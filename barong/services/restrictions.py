@@ -1,0 +1,139 @@
+"""Restrictions: CRUD, cache, whitelink access (extended by the authz work)."""
+from __future__ import annotations
+
+from barong.errors import BarongError
+from barong.extensions import db
+from barong.models import Restriction
+from barong.services import kv
+from barong.services.request_info import RequestInfo
+
+
+def invalidate_cache() -> None:
+    from flask import current_app
+
+    current_app.extensions.pop("barong_restrictions_cache", None)
+
+
+def grant_whitelink_access(token: str, info: RequestInfo) -> Restriction:
+    """Whitelist the caller's IP (identity/users/access). Raises 422 identity.user.access.invalid_token, value.taken."""
+    if kv.get(f"whitelink:{token}") != "active":
+        raise BarongError("identity.user.access.invalid_token", 422)
+    if db.session.query(Restriction.id).filter_by(category="whitelist", scope="ip", value=info.ip).first():
+        raise BarongError("value.taken", 422)
+    restriction = Restriction(category="whitelist", scope="ip", value=info.ip, state="enabled", code=None)
+    db.session.add(restriction)
+    db.session.flush()
+    invalidate_cache()
+    return restriction
+
+
+# ---- CRUD (admin API and console) -----------------------------------------------------------
+
+DEFAULT_CODES = {"continent": 423, "country": 423, "ip_subnet": 403, "ip": 401, "all": 401}
+
+
+def _validate(r: Restriction) -> list[str]:
+    import ipaddress
+
+    from barong.models.restriction import CATEGORIES, SCOPES, STATES
+
+    errors = []
+    if r.category not in CATEGORIES:
+        errors.append("category.inclusion")
+    if r.scope not in SCOPES:
+        errors.append("scope.inclusion")
+    if r.state not in STATES:
+        errors.append("state.inclusion")
+    if not r.value:
+        errors.append("value.blank")
+    elif len(r.value) > 64:
+        errors.append("value.too_long")
+    elif r.scope == "ip":
+        try:
+            if not isinstance(ipaddress.ip_address(r.value), ipaddress.IPv4Address):
+                errors.append("value.invalid")
+        except ValueError:
+            errors.append("value.invalid")
+    elif r.scope == "ip_subnet":
+        try:
+            net = ipaddress.ip_network(r.value, strict=False)
+            if net.version != 4 or "/" not in r.value:
+                errors.append("value.invalid")
+        except ValueError:
+            errors.append("value.invalid")
+    if not errors:
+        q = db.session.query(Restriction.id).filter_by(scope=r.scope, category=r.category, value=r.value)
+        if r.id is not None:
+            q = q.filter(Restriction.id != r.id)
+        if q.first():
+            errors.append("value.taken")
+    return errors
+
+
+def _assign_code(r: Restriction) -> None:
+    if r.code in (None, "") or r.category == "whitelist":
+        r.code = 471 if r.category == "maintenance" else DEFAULT_CODES.get(r.scope, 401)
+
+
+def _after_save(r: Restriction, was_enabled_blocklogin: bool) -> None:
+    from barong.services import caches, sessions
+
+    if r.category == "blocklogin" and r.state == "enabled" and not was_enabled_blocklogin:
+        sessions.delete_all()
+    invalidate_cache()
+    caches.clear_all()
+
+
+def create(category: str, scope: str, value: str, state: str = "enabled", code: int | None = None) -> Restriction:
+    """Raises ValidationError (category/scope/state.inclusion, value.invalid, value.taken)."""
+    from barong.errors import ValidationError
+
+    r = Restriction(category=category, scope=scope, value=(value or "").strip(), state=state or "enabled", code=code)
+    errors = _validate(r)
+    if errors:
+        raise ValidationError(errors)
+    _assign_code(r)
+    db.session.add(r)
+    db.session.flush()
+    _after_save(r, False)
+    return r
+
+
+def update(r: Restriction, **fields) -> Restriction:
+    from barong.errors import ValidationError
+
+    was = r.category == "blocklogin" and r.state == "enabled"
+    for name in ("category", "scope", "value", "state", "code"):
+        if fields.get(name) is not None:
+            setattr(r, name, fields[name])
+    errors = _validate(r)
+    if errors:
+        raise ValidationError(errors)
+    _assign_code(r)
+    db.session.flush()
+    _after_save(r, was)
+    return r
+
+
+def delete(r: Restriction) -> None:
+    db.session.delete(r)
+    db.session.flush()
+    invalidate_cache()
+
+
+def get(restriction_id: int) -> Restriction:
+    from barong.errors import NotFound
+
+    r = db.session.get(Restriction, restriction_id)
+    if r is None:
+        raise NotFound()
+    return r
+
+
+def issue_whitelink(ttl_seconds: int) -> str:
+    """A reusable token that whitelists whoever presents it (identity/users/access) until it expires."""
+    import secrets
+
+    token = secrets.token_hex(16)
+    kv.set(f"whitelink:{token}", "active", ttl_seconds)
+    return token

@@ -1,0 +1,92 @@
+"""One commit per request; work that must wait for the commit (mail, in-process
+event consumers) is queued with `after_commit` and run only once it succeeded.
+
+A response with status >= 400 rolls the transaction back, so a failing request
+changes no row ("nothing half-written").
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, has_request_context
+
+from barong.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def after_commit(fn, *args, **kwargs) -> None:
+    """Run `fn` after the current unit of work commits (immediately-after outside a request)."""
+    if has_request_context():
+        g.setdefault("_after_commit", []).append((fn, args, kwargs))
+    else:
+        from flask import current_app
+
+        current_app.extensions.setdefault("barong_after_commit", []).append((fn, args, kwargs))
+
+
+def durable(fn, *args, **kwargs) -> None:
+    """Run `fn` in this request's transaction if it commits, or in a fresh one after a
+    rollback: for records that must survive a refusal (failed-login activity, lockout
+    counters). Outside a request it runs at once."""
+    if has_request_context():
+        g.setdefault("_durable", []).append((fn, args, kwargs))
+    else:
+        fn(*args, **kwargs)
+
+
+def _run_durable(after_rollback: bool) -> None:
+    work = g.pop("_durable", [])
+    if not work:
+        return
+    for fn, args, kwargs in work:
+        fn(*args, **kwargs)
+    if after_rollback:
+        try:
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("could not persist records of a refused request")
+
+
+def run_after_commit_hooks(hooks) -> None:
+    for fn, args, kwargs in hooks:
+        try:
+            fn(*args, **kwargs)
+        except Exception:  # a failing hook (SMTP down) must not fail the committed request
+            log.exception("after-commit hook %s failed", getattr(fn, "__name__", fn))
+
+
+def commit() -> None:
+    """Commit now and run queued hooks (CLI commands and scripts)."""
+    db.session.commit()
+    from flask import current_app
+
+    hooks = current_app.extensions.pop("barong_after_commit", [])
+    if has_request_context():
+        hooks += g.pop("_after_commit", [])
+    run_after_commit_hooks(hooks)
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def _commit_or_rollback(response):
+        if response.status_code >= 400:
+            db.session.rollback()
+            g.pop("_after_commit", None)
+            _run_durable(after_rollback=True)
+            return response
+        try:
+            _run_durable(after_rollback=False)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            g.pop("_after_commit", None)
+            raise
+        return response
+
+    @app.teardown_request
+    def _run_hooks(exc):
+        hooks = g.pop("_after_commit", [])
+        if exc is None and hooks:
+            run_after_commit_hooks(hooks)

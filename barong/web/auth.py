@@ -1,0 +1,30 @@
+"""Flask-Login over Barong's server-side session: pages and the JSON API share one
+login (the `_barong_session` cookie), with the same agent/network binding and
+sliding expiry as the authz check."""
+from __future__ import annotations
+
+from flask import g
+
+from barong.services import sessions, users
+from barong.services.request_info import RequestInfo
+
+
+def load_user_from_session(_request=None):
+    if "barong_web_user" in g:
+        return g.barong_web_user
+    user = None
+    s = sessions.from_cookie()
+    if s is not None:
+        info = RequestInfo.current()
+        if sessions.is_valid(s, info):
+            candidate = users.by_uid(s.uid)
+            if candidate is not None and candidate.is_active_state:
+                sessions.touch(s)
+                user = candidate
+    g.barong_web_user = user
+    return user
+
+
+def init_login_manager(login_manager) -> None:
+    login_manager.request_loader(load_user_from_session)
+    login_manager.login_view = "account.login"

@@ -1,0 +1,113 @@
+"""Shared fixtures: one app and schema per test session; every test starts from the
+seeded state (tables emptied and re-seeded), on SQLite or on TEST_DATABASE_URL."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from barong import create_app
+from barong.config import test_config
+from barong.extensions import db
+from barong.models import Label, User
+from barong.services import caches, labels, seeding, unit_of_work, users
+
+from tests.helpers import DEFAULT_PASSWORD, UA, login_as, mails
+
+
+@pytest.fixture(scope="session")
+def _app(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("instance")
+    app = create_app(test_config(tmp))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        if db.engine.dialect.name != "sqlite":
+            db.drop_all()
+
+
+def _wipe():
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+    else:
+        for t in tables:
+            db.session.execute(text(f'DELETE FROM "{t}"'))
+    db.session.commit()
+
+
+@pytest.fixture
+def app(_app):
+    """The app, with a clean seeded database and default config restored afterwards."""
+    saved = dict(_app.config)
+    with _app.app_context():
+        _wipe()
+        seeding.seed()
+        db.session.commit()
+        caches.clear_all()
+    _app.extensions.pop("barong_after_commit", None)
+    ctx = _app.app_context()
+    ctx.push()
+    yield _app
+    db.session.rollback()
+    db.session.remove()
+    ctx.pop()
+    _app.config.clear()
+    _app.config.update(saved)
+    with _app.app_context():
+        caches.clear_all()
+
+
+@pytest.fixture
+def client(app):
+    c = app.test_client()
+    c.environ_base["HTTP_USER_AGENT"] = UA
+    return c
+
+
+@pytest.fixture
+def make_user(app):
+    """make_user(email=None, password=DEFAULT_PASSWORD, state="active", role="member", otp=False, labels={})"""
+    counter = {"n": 0}
+
+    def factory(email=None, password=DEFAULT_PASSWORD, state="active", role="member", otp=False,
+                private_labels=None, **extra):
+        counter["n"] += 1
+        email = email or f"user{counter['n']}-{time.time_ns()}@example.com"
+        user = users.create(email, password, role=role, **extra)
+        for key, value in (private_labels or ({"email": "verified"} if state == "active" else {})).items():
+            labels.add(user, key, value, scope="private")
+        if user.state != state:
+            users.apply_state(user, state)
+        if otp:
+            import pyotp
+
+            from barong.security.crypto import encrypt
+
+            user.otp_secret_encrypted = encrypt(pyotp.random_base32())
+            user.otp = True
+        unit_of_work.commit()
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def login():
+    return login_as
+
+
+@pytest.fixture
+def mailbox(app):
+    """Mails sent during this test: `mailbox(to=None)` returns parsed messages (oldest first)."""
+    folder = Path(app.config["BARONG_INSTANCE_PATH"]) / "mail"
+    if folder.exists():
+        for p in folder.glob("*.eml"):
+            p.unlink()
+    return lambda to=None: [m for m in mails(app) if to is None or m["To"] == to]
