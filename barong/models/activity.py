@@ -17,6 +17,9 @@ class Activity(db.Model):
         Index("ix_activities_category_created", "category", "created_at"),
         Index("ix_activities_user_topic", "user_id", "topic"),
         Index("ix_activities_topic_action", "topic", "action"),
+        #: admin activity lists (category filter, newest first) and the metrics per-day counts
+        Index("ix_activities_category_id", "category", "id"),
+        Index("ix_activities_metrics", "topic", "action", "result", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from barong.extensions import db
@@ -12,6 +12,8 @@ from barong.models.base import Timestamps
 
 class User(Timestamps, db.Model):
     __tablename__ = "users"
+    #: admin list filters (range=created|updated + from/to) and ordering
+    __table_args__ = (Index("ix_users_created_at", "created_at"), Index("ix_users_updated_at", "updated_at"))
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     uid: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)

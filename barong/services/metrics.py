@@ -1,0 +1,82 @@
+"""Operator dashboard figures (admin API `GET metrics` and the console).
+
+`summary()` returns Barong's four keys — per-day counts of signups, successful and
+failed password logins (activities; `login::2fa` rows are not counted), and the number
+of pending KYC applications — plus, with `extended=True`, verified documents and user
+counts by level and by state. Unlike Barong master (which accepts `created_from`/
+`created_to` but never applies them) the period, when given, filters the per-day maps
+(the seed documents "statistic in the given time period").
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import func
+
+from barong.errors import BarongError
+from barong.extensions import db
+from barong.models import Activity, Label, User
+
+#: Barong's key names, misspelling included
+SERIES = {"signups": ("account", "signup", "succeed"),
+          "sucessful_logins": ("session", "login", "succeed"),
+          "failed_logins": ("session", "login", "failed")}
+
+
+def parse_time(value, code: str = "admin.metrics.invalid_time") -> datetime | None:
+    """Unix seconds or an ISO 8601 date/time → naive UTC datetime; None for blank."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    text = str(value).strip()
+    try:
+        if text.lstrip("-").isdigit():
+            return datetime.fromtimestamp(int(text), tz=timezone.utc).replace(tzinfo=None)
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (ValueError, OverflowError, OSError):
+        raise BarongError(code, 422) from None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    return parsed
+
+
+def _day():
+    if db.engine.dialect.name == "sqlite":
+        return func.strftime("%Y-%m-%d", Activity.created_at)
+    return func.to_char(Activity.created_at, "YYYY-MM-DD")
+
+
+def _series(topic: str, action: str, result: str, start, end) -> dict[str, int]:
+    day = _day().label("day")
+    q = (db.session.query(day, func.count(Activity.id))
+         .filter(Activity.category == "user", Activity.topic == topic, Activity.action == action,
+                 Activity.result == result))
+    if start is not None:
+        q = q.filter(Activity.created_at >= start)
+    if end is not None:
+        q = q.filter(Activity.created_at <= end)
+    return {str(d): n for d, n in q.group_by(day).order_by(day).all()}
+
+
+def _private_label_count(key: str, value: str) -> int:
+    return db.session.query(func.count(Label.id)).filter(Label.key == key, Label.value == value,
+                                                         Label.scope == "private").scalar() or 0
+
+
+def summary(created_from=None, created_to=None, extended: bool = False) -> dict:
+    """Dashboard figures; `created_from`/`created_to` are unix seconds, ISO strings or
+    datetimes (422 `admin.metrics.invalid_time` otherwise)."""
+    start, end = parse_time(created_from), parse_time(created_to)
+    out: dict = {name: _series(*spec, start, end) for name, spec in SERIES.items()}
+    out["pending_applications"] = _private_label_count("document", "pending")
+    if extended:
+        out["verified_documents"] = _private_label_count("document", "verified")
+        out["users_total"] = db.session.query(func.count(User.id)).scalar() or 0
+        out["users_by_level"] = {str(level): n for level, n in
+                                 db.session.query(User.level, func.count(User.id)).group_by(User.level)
+                                 .order_by(User.level)}
+        out["users_by_state"] = {state: n for state, n in
+                                 db.session.query(User.state, func.count(User.id)).group_by(User.state)
+                                 .order_by(User.state)}
+    return out

@@ -1,0 +1,72 @@
+"""Service-level checks of the admin services (no HTTP): what the console relies on."""
+import pytest
+
+from barong.errors import BarongError
+from barong.extensions import db
+from barong.models import Activity, Comment
+from barong.services import abilities, admin_activities, admin_users, comments, labels, metrics
+
+
+def test_abilities_table_and_rules(make_user):
+    admin = make_user(role="admin")
+    superadmin = make_user(role="superadmin")
+    member = make_user()
+    assert abilities.for_role("member") == {}
+    assert abilities.for_role("admin")["read"] == ["Activity", "Permission"]
+    assert abilities.can(admin, "update", "User")
+    assert not abilities.can(admin, "update", "Role")
+    assert abilities.can(superadmin, "update", "Role")
+    assert not abilities.can(admin, "read", "AdminActivity")
+    assert not abilities.can(admin, "create", "Permission")
+    assert not abilities.can(member, "read", "User")
+    assert not abilities.can(make_user(role="compliance"), "read", "Restriction")
+    assert abilities.can(make_user(role="technical"), "destroy", "Restriction")
+    with pytest.raises(BarongError) as err:
+        abilities.authorize(member, "read", "User")
+    assert err.value.codes == ["admin.ability.not_permitted"] and err.value.status == 401
+
+
+def test_search_filters_and_count(make_user):
+    a = make_user(email="a@example.com")
+    make_user(email="b@example.com", state="pending")
+    items, total = admin_users.search({"email": "A@example.com"})
+    assert [u.uid for u in items] == [a.uid] and total == 1
+    items, total = admin_users.search({"state": "pending"})
+    assert total == 1
+    items, total = admin_users.search({"ordering": "desc", "limit": "1"})
+    assert total == 2 and items[0].email == "b@example.com"
+    with pytest.raises(BarongError) as err:
+        admin_users.search({"ordering": "resc", "order_by": "password_digest", "range": "x"})
+    assert set(err.value.codes) == {"user.ordering.invalid_ordering", "user.ordering.invalid_attribute",
+                                    "admin.user.invalid_range"}
+
+
+def test_update_change_role_and_audit(make_user):
+    sa = make_user(role="superadmin")
+    admin = make_user(role="admin")
+    target = make_user()
+    admin_users.update(target, state="banned", actor=admin)
+    assert target.state == "banned"
+    with pytest.raises(BarongError) as err:
+        admin_users.change_role(target, "admin", actor=admin)
+    assert err.value.codes == ["admin.ability.not_permitted"]
+    admin_users.change_role(target, "admin", actor=sa)
+    assert target.role == "admin"
+    rows = db.session.query(Activity).filter_by(category="admin").order_by(Activity.id).all()
+    assert [(r.topic, r.action, r.target_uid) for r in rows] == [("users", "update state", target.uid),
+                                                                 ("users", "change role", target.uid)]
+    items, total = admin_activities.search("admin", {"target_uid": target.uid})
+    assert total == 2
+
+
+def test_comments_and_metrics(make_user):
+    admin = make_user(role="admin")
+    target = make_user()
+    c = comments.add(target, "note", "hello", actor=admin)
+    comments.edit(c, data="bye", actor=admin)
+    assert db.session.get(Comment, c.id).data == "bye"
+    comments.delete(c, actor=admin)
+    assert db.session.query(Comment).count() == 0
+    labels.add(target, "document", "pending", scope="private")
+    m = metrics.summary(extended=True)
+    assert m["pending_applications"] == 1 and m["users_total"] == 2
