@@ -51,7 +51,8 @@ def configure_app(app: Flask) -> None:
             app.config["SECRET_KEY"] = (instance / "secret_key").read_text().strip()
     # Multipart bodies may carry several files; the per-file limit is checked by the upload service.
     app.config["MAX_CONTENT_LENGTH"] = app.config["BARONG_UPLOAD_MAX_SIZE"] * 5 + 1024 * 1024
-    app.config["RATELIMIT_ENABLED"] = app.config["BARONG_RATELIMIT_ENABLED"]
+    # Always initialised; BARONG_RATELIMIT_ENABLED is read per request (services/rate_limits.py).
+    app.config["RATELIMIT_ENABLED"] = True
     app.config["RATELIMIT_STORAGE_URI"] = app.config.get("BARONG_REDIS_URL") or "memory://"
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
     if not app.debug and not app.testing:
@@ -100,8 +101,17 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
+    from flask import g
+
     from barong.services import unit_of_work
 
+    def _fresh_g():
+        # Per-request caches live on `g` (session, client IP, caller). A request reuses an app
+        # context that is already pushed (the test suite keeps one open per test), so start
+        # every request with an empty `g`; in production each request has its own anyway.
+        g.__dict__.clear()
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)
     unit_of_work.init_app(app)
 
 

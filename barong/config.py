@@ -91,6 +91,9 @@ def from_env(env=None) -> dict:
         "BARONG_ADMIN_PASSWORD": _str(env, "BARONG_ADMIN_PASSWORD", None),
         "BARONG_SEEDS_FILE": _path(env, "BARONG_SEEDS_FILE", ROOT / "config/seeds.yml"),
         "BARONG_MANAGEMENT_API_CONFIG": _path(env, "BARONG_MANAGEMENT_API_CONFIG", ROOT / "config/management_api.yml"),
+        # management api_keys endpoints for users / service accounts (Barong's mgn_api_keys_*; off by default)
+        "BARONG_MGN_API_KEYS_USER": _bool(env, "BARONG_MGN_API_KEYS_USER", False),
+        "BARONG_MGN_API_KEYS_SA": _bool(env, "BARONG_MGN_API_KEYS_SA", False),
         "BARONG_CONFIG": _path(env, "BARONG_CONFIG", ROOT / "config/barong.yml"),
         "BARONG_AUTHZ_RULES_FILE": _path(env, "BARONG_AUTHZ_RULES_FILE", ROOT / "config/authz_rules.yml"),
         "BARONG_KYC_PROVIDER": _choice(env, "BARONG_KYC_PROVIDER", "local", ("local", "kycaid")),
@@ -102,6 +105,10 @@ def from_env(env=None) -> dict:
         "BARONG_RECAPTCHA_SECRET_KEY": _str(env, "BARONG_RECAPTCHA_SECRET_KEY", None),
         "BARONG_GEETEST_ID": _str(env, "BARONG_GEETEST_ID", None),
         "BARONG_GEETEST_KEY": _str(env, "BARONG_GEETEST_KEY", None),
+        #: provider endpoints (tests point them at a local fake)
+        "BARONG_RECAPTCHA_URL": _str(env, "BARONG_RECAPTCHA_URL", "https://www.google.com/recaptcha/api/siteverify"),
+        "BARONG_GEETEST_URL": _str(env, "BARONG_GEETEST_URL", "https://api.geetest.com/validate.php"),
+        "BARONG_GEETEST_REGISTER_URL": _str(env, "BARONG_GEETEST_REGISTER_URL", "https://api.geetest.com/register.php"),
         "BARONG_PASSWORD_MIN_ENTROPY": _float(env, "BARONG_PASSWORD_MIN_ENTROPY", 14),
         "BARONG_PASSWORD_REGEXP": _str(env, "BARONG_PASSWORD_REGEXP", None),
         "BARONG_PASSWORD_USE_DICTIONARY": _bool(env, "BARONG_PASSWORD_USE_DICTIONARY", True),

@@ -88,7 +88,14 @@ def register_error_handlers(app):
         status = err.code or 500
         if is_api_request():
             if status == 429:
-                return json_errors(["server.too_many_requests"], 429)
+                # Flask-Limiter carries the limit's error_message (a code, services/rate_limits.py)
+                code = err.description if isinstance(err.description, str) and "." in err.description \
+                    and " " not in err.description else "server.too_many_requests"
+                response = json_errors([code], 429)
+                retry_after = getattr(err, "retry_after", None)
+                if retry_after:
+                    response.headers["Retry-After"] = str(int(retry_after))
+                return response
             return json_errors([HTTP_CODES.get(status, "server.internal_error")], status)
         return _html_error(status, err.description)
 

@@ -1,15 +1,14 @@
 """Captcha behind an interface: `none` (default), `recaptcha`, `geetest` (identity-public.md §Captcha).
 
 Providers are HTTP services outside our border; their clients are small and the
-verification URL can be pointed at a local fake in tests (BARONG_RECAPTCHA_URL,
-BARONG_GEETEST_URL).
+verification URLs come from config (BARONG_RECAPTCHA_URL, BARONG_GEETEST_URL,
+BARONG_GEETEST_REGISTER_URL) so tests point them at a local fake server.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
-import os
 import urllib.parse
 import urllib.request
 
@@ -28,7 +27,7 @@ def _post(url: str, data: dict) -> str:
 
 
 def verify_recaptcha(response: str) -> bool:
-    url = os.environ.get("BARONG_RECAPTCHA_URL", "https://www.google.com/recaptcha/api/siteverify")
+    url = current_app.config["BARONG_RECAPTCHA_URL"]
     answer = json.loads(_post(url, {"secret": current_app.config.get("BARONG_RECAPTCHA_SECRET_KEY") or "",
                                     "response": response}))
     return bool(answer.get("success"))
@@ -39,7 +38,7 @@ def verify_geetest(resp: dict) -> bool:
     challenge, validate, seccode = resp["geetest_challenge"], resp["geetest_validate"], resp["geetest_seccode"]
     if hashlib.md5(f"{key}geetest{challenge}".encode()).hexdigest() != validate:
         return False
-    url = os.environ.get("BARONG_GEETEST_URL", "https://api.geetest.com/validate.php")
+    url = current_app.config["BARONG_GEETEST_URL"]
     answer = _post(url, {"seccode": seccode})
     return answer.strip() == hashlib.md5(seccode.encode()).hexdigest()
 
@@ -81,7 +80,7 @@ def register_geetest() -> dict:
         return {"gt": current_app.config.get("BARONG_GEETEST_ID") or "", "challenge": ""}
     gt = current_app.config.get("BARONG_GEETEST_ID") or ""
     try:
-        url = os.environ.get("BARONG_GEETEST_REGISTER_URL", "https://api.geetest.com/register.php")
+        url = current_app.config["BARONG_GEETEST_REGISTER_URL"]
         with urllib.request.urlopen(f"{url}?gt={urllib.parse.quote(gt)}", timeout=5) as resp:  # noqa: S310
             challenge = resp.read().decode().strip()
         key = current_app.config.get("BARONG_GEETEST_KEY") or ""

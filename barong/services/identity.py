@@ -82,32 +82,77 @@ def confirm_email(token: str, info: RequestInfo) -> tuple[User, sessions.Session
 
 
 # ---- login ----------------------------------------------------------------------------------
+#
+# Brute force: failed logins are counted per email address (known or not, so the answer
+# never tells whether an account exists) in expiring kv marks. After
+# BARONG_LOGIN_LOCKOUT_ATTEMPTS failures within BARONG_LOGIN_LOCKOUT_TIME seconds the
+# address is locked for BARONG_LOGIN_LOCKOUT_TIME: every login for it answers 401
+# identity.session.locked, even with the right password; a real account gets a mail and
+# `locked_until` (shown to operators, lifted by `unlock`). BARONG_RATELIMIT_ENABLED=false
+# turns this off (CONTRACT §2).
 
-def _login_failed(user_id: int, action: str, reason: str, info: RequestInfo, count: bool = False) -> None:
-    user = db.session.get(User, user_id)
-    if user is None:
+def _email_key(email: str | None) -> str:
+    from barong.security.crypto import sha256_hex
+
+    return sha256_hex((email or "").strip().lower())[:40]
+
+
+def _lockout_enabled() -> bool:
+    return bool(current_app.config["BARONG_RATELIMIT_ENABLED"])
+
+
+def is_locked(email: str | None) -> bool:
+    return _lockout_enabled() and kv.get(f"login_locked:{_email_key(email)}") is not None
+
+
+def _count_failure(email: str, user_id: int | None) -> None:
+    """Runs durably (survives the 401's rollback)."""
+    if not _lockout_enabled():
         return
-    activities.record(user, "session", action, "failed", info, data={"reason": reason})
-    if count:
-        user.failed_logins = (user.failed_logins or 0) + 1
-        limit = current_app.config["BARONG_LOGIN_LOCKOUT_ATTEMPTS"]
-        if current_app.config["BARONG_RATELIMIT_ENABLED"] and user.failed_logins >= limit:
-            user.locked_until = utcnow() + timedelta(seconds=current_app.config["BARONG_LOGIN_LOCKOUT_TIME"])
-            user.failed_logins = 0
-            events.emit("system.user.account.locked", {"user": events.user_summary(user), "domain": _domain(),
-                                                       "locked_until": user.locked_until.isoformat() + "Z"})
-        db.session.flush()
+    key = _email_key(email)
+    window = current_app.config["BARONG_LOGIN_LOCKOUT_TIME"]
+    failures = int(kv.get(f"login_failures:{key}") or 0) + 1
+    user = db.session.get(User, user_id) if user_id else None
+    if failures < current_app.config["BARONG_LOGIN_LOCKOUT_ATTEMPTS"]:
+        kv.set(f"login_failures:{key}", str(failures), window)
+        if user is not None:
+            user.failed_logins = failures
+        return
+    kv.set(f"login_locked:{key}", "locked", window)
+    kv.delete(f"login_failures:{key}")
+    if user is not None:
+        user.failed_logins = 0
+        user.locked_until = utcnow() + timedelta(seconds=window)
+        events.emit("system.user.account.locked", {"user": events.user_summary(user), "domain": _domain(),
+                                                   "locked_until": user.locked_until.isoformat() + "Z"})
+    db.session.flush()
+
+
+def _login_failed(user_id: int, action: str, reason: str, info: RequestInfo) -> None:
+    user = db.session.get(User, user_id)
+    if user is not None:
+        activities.record(user, "session", action, "failed", info, data={"reason": reason})
 
 
 def login(email: str, password: str, info: RequestInfo, otp_code: str | None = None) -> tuple[User, sessions.SessionData]:
     """Check credentials (state before password, as Barong), then 2FA; open a session.
 
-    Raises 401 identity.session.invalid_params|banned|deleted|not_active|missing_otp|locked,
-    403 identity.session.invalid_otp.
+    Raises 401 identity.session.locked (address locked after repeated failures),
+    401 identity.session.invalid_params|banned|deleted|not_active|missing_otp,
+    403 identity.session.invalid_otp. Failures are recorded as activities even though
+    the request rolls back (`durable`).
     """
+    password = password or ""
+    if is_locked(email):
+        passwords.dummy_verify(password)  # same time as a real check
+        user = users.by_email(email)
+        if user is not None:
+            durable(_login_failed, user.id, "login", "Account temporarily locked", info)
+        raise BarongError("identity.session.locked", 401)
     user = users.by_email(email)
     if user is None:
-        passwords.dummy_verify(password or "")
+        passwords.dummy_verify(password)
+        durable(_count_failure, email, None)
         raise BarongError("identity.session.invalid_params", 401)
     if user.state == "banned":
         durable(_login_failed, user.id, "login", "Your account is banned", info)
@@ -118,12 +163,9 @@ def login(email: str, password: str, info: RequestInfo, otp_code: str | None = N
     if user.state not in ("active", "pending"):
         durable(_login_failed, user.id, "login", "Your account is not active", info)
         raise BarongError("identity.session.not_active", 401)
-    if user.locked_until and user.locked_until > utcnow():
-        passwords.dummy_verify(password or "")
-        durable(_login_failed, user.id, "login", "Account temporarily locked", info)
-        raise BarongError("identity.session.locked", 401)
-    if not passwords.verify(user.password_digest, password or ""):
-        durable(_login_failed, user.id, "login", "Invalid Email or Password", info, True)
+    if not passwords.verify(user.password_digest, password):
+        durable(_login_failed, user.id, "login", "Invalid Email or Password", info)
+        durable(_count_failure, email, user.id)
         raise BarongError("identity.session.invalid_params", 401)
     action = "login"
     if user.otp:
@@ -131,11 +173,15 @@ def login(email: str, password: str, info: RequestInfo, otp_code: str | None = N
         if not (otp_code or "").strip():
             raise BarongError("identity.session.missing_otp", 401)
         if not otp.verify(user, otp_code, allow_recovery=True):
-            durable(_login_failed, user.id, "login::2fa", "The code is invalid", info, True)
+            durable(_login_failed, user.id, "login::2fa", "The code is invalid", info)
+            durable(_count_failure, email, user.id)
             raise BarongError("identity.session.invalid_otp", 403)
     if passwords.needs_rehash(user.password_digest):
         user.password_digest = passwords.hash_password(password)
-    user.failed_logins, user.locked_until = 0, None
+    if user.failed_logins or user.locked_until:
+        user.failed_logins, user.locked_until = 0, None
+    if _lockout_enabled() and kv.get(f"login_failures:{_email_key(email)}") is not None:
+        kv.delete(f"login_failures:{_email_key(email)}")
     activities.record(user, "session", action, "succeed", info)
     session = sessions.open_session(user, info)
     events.emit("system.session.create",
@@ -153,8 +199,10 @@ def logout(session: sessions.SessionData | None, info: RequestInfo) -> None:
 
 
 def unlock(user: User) -> None:
-    """Operators lift a brute-force lockout."""
+    """Lift a brute-force lockout (operators; also a successful password reset)."""
     user.locked_until, user.failed_logins = None, 0
+    kv.delete(f"login_locked:{_email_key(user.email)}")
+    kv.delete(f"login_failures:{_email_key(user.email)}")
     db.session.flush()
 
 
@@ -166,7 +214,7 @@ def request_password_reset(email: str, info: RequestInfo) -> None:
     if user is None:
         return
     reset_token = secrets.token_hex(10)
-    kv.set(f"reset_password_{user.email_lower}", reset_token, _ttl())
+    kv.set(f"reset_password_{_email_key(user.email)}", reset_token, _ttl())
     token = tokens.issue("reset", _ttl(), email=user.email, uid=user.uid, reset_token=reset_token)
     activities.record(user, "password", "request password reset", "succeed", info)
     events.emit("system.user.password.reset.token",
@@ -188,7 +236,7 @@ def reset_password(token: str, password: str, confirm_password: str, info: Reque
     user = users.by_email(claims.get("email"))
     if user is None:
         raise BarongError("identity.user.utilized_token", 422)
-    cached = kv.get(f"reset_password_{user.email_lower}")
+    cached = kv.get(f"reset_password_{_email_key(user.email)}")
     from barong.security.crypto import equal
 
     if not equal(cached, claims.get("reset_token")) or kv.get(f"utilized:{claims['jti']}"):
@@ -198,9 +246,9 @@ def reset_password(token: str, password: str, confirm_password: str, info: Reque
     except BarongError as err:
         durable(_reset_failed, user.id, info, ",".join(err.codes))
         raise
-    kv.delete(f"reset_password_{user.email_lower}")
+    kv.delete(f"reset_password_{_email_key(user.email)}")
     kv.set(f"utilized:{claims['jti']}", "utilized", _ttl())
-    user.failed_logins, user.locked_until = 0, None
+    unlock(user)
     activities.record(user, "password", "password reset", "succeed", info)
     events.emit("system.user.password.reset", {"user": events.user_summary(user), "domain": _domain()})
     sessions.invalidate_all(user.uid)

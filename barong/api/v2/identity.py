@@ -67,7 +67,7 @@ def users_access(p):
 
 
 @bp.post("/users/email/generate_code")
-@limit("email")
+@limit("email", per_account=True)
 @use_params("identity.user", Param("email", required=True, allow_blank=False), CAPTCHA, status=201,
             summary="Send confirmations email")
 def email_generate_code(p):
@@ -86,7 +86,7 @@ def email_confirm_code(p):
 
 
 @bp.post("/users/password/generate_code")
-@limit("reset")
+@limit("reset", per_account=True)
 @use_params("identity.user", Param("email", required=True, allow_blank=False, missing="identity.user.missing_email"),
             CAPTCHA, status=201, summary="Send password reset email")
 def password_generate_code(p):
