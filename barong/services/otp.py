@@ -1,20 +1,32 @@
 """TOTP two-factor authentication: secret (encrypted at rest), verification with
-single use per time step, recovery codes.
+single use per time step, recovery codes, and the enable/disable actions.
 
 `verify(user, code)` is what login, API-key creation and OTP-guarded actions call.
+`generate_secret` / `enable` / `disable` are the resource/otp endpoints' (and the
+account pages') actions; each records the `otp` activity Barong records.
 """
 from __future__ import annotations
 
+import base64
+import io
 import json
+import secrets
 import time
+from urllib.parse import quote, urlencode
 
 import pyotp
 
+from barong.errors import BarongError
 from barong.extensions import db
 from barong.models import User
-from barong.security.crypto import decrypt, equal, keyed_hash
+from barong.security.crypto import decrypt, encrypt, equal, keyed_hash
+from barong.services.request_info import RequestInfo
+from barong.services.unit_of_work import durable
 
 VALID_WINDOW = 1  # accept the previous and next 30 s step (clock drift)
+ISSUER = "Barong"
+RECOVERY_CODES = 10
+_RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i look-alikes
 
 
 def secret_for(user: User) -> str | None:
@@ -46,9 +58,13 @@ def verify_totp(user: User, code: str | None) -> bool:
     return True
 
 
+def _normalize_recovery(code: str | None) -> str:
+    return (code or "").strip().lower().replace("-", "").replace(" ", "")
+
+
 def use_recovery_code(user: User, code: str | None) -> bool:
     """Consume one of the user's recovery codes (each works once)."""
-    code = (code or "").strip().lower().replace("-", "")
+    code = _normalize_recovery(code)
     if not code or not user.otp_recovery_codes:
         return False
     hashes = json.loads(user.otp_recovery_codes)
@@ -63,6 +79,156 @@ def use_recovery_code(user: User, code: str | None) -> bool:
 
 
 def verify(user: User, code: str | None, allow_recovery: bool = False) -> bool:
+    """True for a valid, unused TOTP code (or, with `allow_recovery`, an unused recovery code).
+    Flushes the consumed step/code; the caller's unit of work commits it."""
     if verify_totp(user, code):
         return True
     return allow_recovery and use_recovery_code(user, code)
+
+
+def recovery_codes_left(user: User) -> int:
+    return len(json.loads(user.otp_recovery_codes or "[]"))
+
+
+# ---- actions --------------------------------------------------------------------------------
+
+def _failed(user_id: int, action: str, reason: str, info: RequestInfo) -> None:
+    from barong.services import activities
+
+    user = db.session.get(User, user_id)
+    if user is not None:
+        activities.record(user, "otp", action, "failed", info, data={"reason": reason})
+
+
+def _refuse(user: User, action: str, code: str, status: int, reason: str, info: RequestInfo):
+    durable(_failed, user.id, action, reason, info)  # the failed activity survives the rollback
+    return BarongError(code, status, field="code")
+
+
+def otpauth_url(user: User, secret: str) -> str:
+    """`otpauth://totp/Barong:<email>?algorithm=SHA1&digits=6&issuer=Barong&period=30&secret=<BASE32>`."""
+    query = urlencode({"algorithm": "SHA1", "digits": 6, "issuer": ISSUER, "period": 30, "secret": secret})
+    return f"otpauth://totp/{quote(ISSUER)}:{quote(user.email)}?{query}"
+
+
+def qr_png(text: str) -> bytes:
+    """A PNG QR code of `text` (about 300 px, as Barong's Vault returns)."""
+    import qrcode
+
+    qr = qrcode.QRCode(border=2, box_size=6, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    qr.add_data(text)
+    qr.make(fit=True)
+    buf = io.BytesIO()
+    qr.make_image().save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def generate_secret(user: User, info: RequestInfo | None = None) -> tuple[str, str, bytes]:
+    """(Re)create the user's TOTP secret (stored encrypted); returns (secret, otpauth url, QR PNG bytes).
+
+    Raises 400 resource.otp.already_enabled when 2FA is on (activity failed).
+    Records activity otp / "request QR code for 2FA" / succeed.
+    """
+    from barong.services import activities
+
+    info = info or RequestInfo.current()
+    action = "request QR code for 2FA"
+    if user.otp:
+        raise _refuse(user, action, "resource.otp.already_enabled", 400, "2FA has been enabled for this account",
+                      info)
+    secret = pyotp.random_base32()
+    user.otp_secret_encrypted = encrypt(secret)
+    user.otp_last_step = None
+    activities.record(user, "otp", action, "succeed", info)
+    db.session.flush()
+    url = otpauth_url(user, secret)
+    return secret, url, qr_png(url)
+
+
+def barcode_payload(url: str, png: bytes) -> dict:
+    """CONTRACT §4 body of generate_qrcode."""
+    return {"data": {"barcode": base64.b64encode(png).decode(), "url": url}}
+
+
+def _new_recovery_codes() -> list[str]:
+    codes = []
+    for _ in range(RECOVERY_CODES):
+        raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(10))
+        codes.append(f"{raw[:5]}-{raw[5:]}")
+    return codes
+
+
+def regenerate_recovery_codes(user: User) -> list[str]:
+    """Replace the user's recovery codes with 10 new ones; returns them in clear (shown once)."""
+    codes = _new_recovery_codes()
+    user.otp_recovery_codes = json.dumps([keyed_hash(_normalize_recovery(c)) for c in codes])
+    db.session.flush()
+    return codes
+
+
+def enable(user: User, code: str | None, info: RequestInfo | None = None) -> list[str]:
+    """Turn on 2FA with a code of the secret made by `generate_secret`.
+
+    Raises 400 resource.otp.already_enabled, 422 resource.otp.invalid (also when no secret
+    was generated); each refusal records a failed activity. On success: otp=true, private
+    label `otp: enabled`, activity "enable 2FA", every other session of the user revoked
+    (the current one, `info.session_id`, kept). Returns 10 recovery codes (stored hashed).
+    """
+    from barong.services import activities, labels, sessions, users
+
+    info = info or RequestInfo.current()
+    action = "enable 2FA"
+    if user.otp:
+        raise _refuse(user, action, "resource.otp.already_enabled", 400, "2FA has been enabled for this account",
+                      info)
+    if not verify_totp(user, code):
+        raise _refuse(user, action, "resource.otp.invalid", 422, "OTP code is invalid", info)
+    users.set_otp(user, True)
+    if labels.find(user, "otp", "private") is None:
+        labels.add(user, "otp", "enabled", scope="private")
+    codes = regenerate_recovery_codes(user)
+    activities.record(user, "otp", action, "succeed", info)
+    sessions.invalidate_all(user.uid, keep=info.session_id)
+    return codes
+
+
+def disable(user: User, code: str | None, info: RequestInfo | None = None) -> None:
+    """Turn off 2FA. A recovery code is accepted instead of a TOTP code (lost device).
+
+    Raises 400 resource.otp.not_enabled, 422 resource.otp.invalid (failed activity).
+    On success: otp=false (every API key of the user and of their service accounts becomes
+    inactive), label `otp` deleted, secret and recovery codes wiped, activity "disable 2FA".
+    """
+    from barong.services import activities, labels, users
+
+    info = info or RequestInfo.current()
+    action = "disable 2FA"
+    if not user.otp:
+        raise _refuse(user, action, "resource.otp.not_enabled", 400, "2FA has not been enabled for this account",
+                      info)
+    if not verify(user, code, allow_recovery=True):
+        raise _refuse(user, action, "resource.otp.invalid", 422, "OTP code is invalid", info)
+    users.set_otp(user, False)
+    label = labels.find(user, "otp", "private")
+    if label is not None:
+        labels.delete(label)
+    user.otp_secret_encrypted = None
+    user.otp_recovery_codes = None
+    user.otp_last_step = None
+    activities.record(user, "otp", action, "succeed", info)
+    db.session.flush()
+
+
+def check_code(user: User, code: str | None, info: RequestInfo | None = None) -> None:
+    """resource/otp/verify: raises 400 resource.otp.already_enabled (sic, Barong's code) when 2FA
+    is off, 422 resource.otp.invalid for a wrong code; records "verify 2FA code"."""
+    from barong.services import activities
+
+    info = info or RequestInfo.current()
+    action = "verify 2FA code"
+    if not user.otp:
+        raise _refuse(user, action, "resource.otp.already_enabled", 400,
+                      "2FA has not been enabled for this account", info)
+    if not verify_totp(user, code):
+        raise _refuse(user, action, "resource.otp.invalid", 422, "OTP code is invalid", info)
+    activities.record(user, "otp", action, "succeed", info)
