@@ -59,7 +59,7 @@ def verify(token: str, sub: str) -> dict:
     try:
         claims = jwt.decode(
             token, keypair().public_key, algorithms=["RS256"], audience=AUDIENCE, issuer="barong",
-            options={"require": ["exp", "iat", "jti", "sub"]}, leeway=0,
+            options={"require": ["exp", "iat", "jti"]}, leeway=0,
         )
     except jwt.PyJWTError as exc:
         raise BarongError(f"jwt.decode_and_verify.{_suffix(exc, unverified, sub)}", 422) from None

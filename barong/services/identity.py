@@ -37,7 +37,7 @@ def signup(email: str, password: str, info: RequestInfo, *, username: str | None
     if refid:
         if not refid.upper().startswith(current_app.config["BARONG_UID_PREFIX"]):
             raise BarongError("identity.user.invalid_referral_format", 422)
-        referral = users.by_uid(refid)
+        referral = users.by_uid(refid.upper())
         if referral is None:
             raise BarongError("identity.user.referral_doesnt_exist", 422)
     user = users.create(email, password, username=username, data=data, referral=referral)
