@@ -62,6 +62,9 @@ def configure_app(app: Flask) -> None:
 
     app.extensions["barong_keypair"] = load_keypair(app.config.get("JWT_PRIVATE_KEY_PATH"), instance)
     app.extensions["barong_settings"] = load_barong_settings(app.config["BARONG_CONFIG"])
+    from barong.services import management_keychain
+
+    management_keychain.init_app(app)  # a malformed BARONG_MANAGEMENT_API_CONFIG stops start-up
 
 
 def register_extensions(app: Flask) -> None:

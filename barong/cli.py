@@ -39,3 +39,4 @@ def register_commands(app: Flask) -> None:
         click.echo(f"purged {n}")
 
     app.cli.add_command(kv)
+    app.cli.add_command(__import__("barong.management_client", fromlist=["cli"]).cli)  # flask management …
