@@ -39,4 +39,6 @@ def register_commands(app: Flask) -> None:
         click.echo(f"purged {n}")
 
     app.cli.add_command(kv)
+    from barong.events.cli import events as events_group  # flask events dispatch|stats|retry
+    app.cli.add_command(events_group)
     app.cli.add_command(__import__("barong.management_client", fromlist=["cli"]).cli)  # flask management …

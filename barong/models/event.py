@@ -17,7 +17,8 @@ class OutboxEvent(db.Model):
     """
 
     __tablename__ = "event_outbox"
-    __table_args__ = (Index("ix_event_outbox_state_id", "state", "id"),)
+    __table_args__ = (Index("ix_event_outbox_state_id", "state", "id"),
+                      Index("ix_event_outbox_mail_state_id", "mail_state", "id"))
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
@@ -31,5 +32,9 @@ class OutboxEvent(db.Model):
     last_error: Mapped[str | None] = mapped_column(String(1024))
     #: mail delivery for this event: null (no mail), `pending`, `sent`, `failed`
     mail_state: Mapped[str | None] = mapped_column(String(16))
+    #: mail delivery attempts so far (0 = the in-process first delivery has not run yet)
+    mail_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    #: why the last mail delivery failed
+    mail_error: Mapped[str | None] = mapped_column(String(1024))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)

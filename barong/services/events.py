@@ -37,14 +37,24 @@ def user_summary(user, omit_nulls: bool = False) -> dict:
 
 
 def emit(name: str, record: dict, changes: dict | None = None) -> OutboxEvent:
+    """Record the event in the outbox, in the caller's transaction (so it exists iff the
+    change that caused it is committed). After the commit the in-process subscribers
+    (the mailer) run; the dispatcher publishes the row to RabbitMQ when configured.
+
+    A mail-sending event starts with `mail_state="pending"`, so a process dying between
+    the commit and the mailer leaves a row the mail retry finds."""
+    from barong.services import mail
+
     payload = {"record": record, "name": name}
     if changes:
         payload["changes"] = changes
     event = OutboxEvent(event_id=str(uuid.uuid4()), name=name, payload=json.dumps(payload, default=str),
-                        state="pending")
+                        state="pending", attempts=0, mail_attempts=0,
+                        mail_state="pending" if mail.sends_mail(name) else None)
     db.session.add(event)
     db.session.flush()
-    log.info("event %s %s", name, event.event_id)
+    log.info("event %s id=%s exchange=barong.events.%s routing_key=%s", name, event.event_id,
+             *name.split(".", 1))
     after_commit(_deliver_in_process, event.id)
     return event
 

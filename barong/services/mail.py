@@ -13,17 +13,24 @@ import logging
 import smtplib
 import time
 import uuid
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from pathlib import Path
 
 from flask import current_app, render_template
 from jinja2 import TemplateNotFound
+from sqlalchemy import or_
 
 from barong.extensions import db
-from barong.models import OutboxEvent, User
+from barong.models import OutboxEvent, User, utcnow
 
 log = logging.getLogger(__name__)
+
+#: a failing mail is retried (about once a minute by the dispatcher) this many times, then `failed`
+MAIL_MAX_ATTEMPTS = 30
+#: a mail whose first, in-process delivery has not run after this many seconds is sent by the retry
+FIRST_DELIVERY_GRACE = 60
 
 #: event name → (template, {language: subject})
 MAILS = {
@@ -84,7 +91,8 @@ def render_for_event(event: OutboxEvent) -> EmailMessage | None:
     if lang is None:
         return None  # Barong skips mails without a template in the user's language
     ctx = dict(record=record, changes=payload.get("changes"), user=user, lang=lang.lower(),
-               domain=current_app.config["BARONG_DOMAIN"], event=event.name)
+               domain=current_app.config["BARONG_DOMAIN"], event=event.name,
+               logo=current_app.config.get("BARONG_SMTP_LOGO_LINK"), subject=subjects[lang])
     try:
         text = render_template(f"mail/{template}.txt", **ctx)
     except TemplateNotFound:
@@ -97,24 +105,49 @@ def render_for_event(event: OutboxEvent) -> EmailMessage | None:
     return build_message(user.email, subjects[lang], text, html)
 
 
+def sends_mail(name: str) -> bool:
+    """Whether the mailer consumes this event (its outbox row then starts `mail_state=pending`)."""
+    return name in MAILS
+
+
 def handle_event(event: OutboxEvent) -> None:
-    """Event consumer: send the mail this event calls for, and record the outcome."""
-    msg = render_for_event(event)
-    if msg is None:
+    """Event consumer: send the mail this event calls for, and record the outcome on the
+    outbox row (`mail_state` sent / pending (retried later) / failed after
+    MAIL_MAX_ATTEMPTS; null when the event sends no mail, e.g. no template in the
+    user's language)."""
+    if event.name not in MAILS or event.mail_state == "sent":
         return
+    event.mail_attempts = (event.mail_attempts or 0) + 1
     try:
+        msg = render_for_event(event)
+        if msg is None:
+            event.mail_state = None
+            return
         deliver(msg)
-        event.mail_state = "sent"
-    except Exception as exc:  # SMTP down: keep the event, retry later
-        log.warning("mail for event %s not delivered: %s", event.event_id, exc)
-        event.mail_state = "pending"
-        event.last_error = f"mail: {exc}"[:1024]
+    except Exception as exc:  # SMTP down, template broken: keep the event, retry later
+        log.warning("mail for event %s not delivered (attempt %s): %s", event.event_id, event.mail_attempts, exc)
+        event.mail_error = f"{type(exc).__name__}: {exc}"[:1024]
+        event.mail_state = "failed" if event.mail_attempts >= MAIL_MAX_ATTEMPTS else "pending"
+        return
+    event.mail_state, event.mail_error = "sent", None
 
 
-def retry_pending(limit: int = 100) -> int:
-    """Re-send mails whose delivery failed; returns how many were sent."""
+def retry_pending(limit: int = 100, grace: int = FIRST_DELIVERY_GRACE) -> int:
+    """Re-send mails still `pending`: those whose delivery failed, and those whose
+    in-process first delivery never ran (process died after the commit) once they are
+    `grace` seconds old. Commits; returns how many were sent.
+
+    Rows are locked (`FOR UPDATE SKIP LOCKED` on PostgreSQL) so two retry loops never
+    send the same mail twice."""
+    cutoff = utcnow() - timedelta(seconds=grace)
+    query = (db.session.query(OutboxEvent)
+             .filter(OutboxEvent.mail_state == "pending",
+                     or_(OutboxEvent.mail_attempts > 0, OutboxEvent.created_at <= cutoff))
+             .order_by(OutboxEvent.id).limit(limit))
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
     sent = 0
-    for event in db.session.query(OutboxEvent).filter_by(mail_state="pending").order_by(OutboxEvent.id).limit(limit):
+    for event in query.all():
         handle_event(event)
         sent += event.mail_state == "sent"
     db.session.commit()
