@@ -25,6 +25,20 @@ def register_api(app: Flask) -> None:
     @app.route("/api/", defaults={"path": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
     @app.route("/api/<path:path>", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
     def api_not_found(path):
+        # a known path asked with another verb is 405, not 404
+        from flask import request
+        from werkzeug.exceptions import HTTPException
+
+        adapter = app.url_map.bind_to_environ(request.environ)
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+            if method == request.method:
+                continue
+            try:
+                endpoint, _ = adapter.match(method=method)
+            except HTTPException:
+                continue
+            if endpoint != "api_not_found":
+                return json_errors(["server.method_not_allowed"], 405)
         return json_errors(["record.not_found"], 404)
 
     csrf.exempt(api_not_found)
