@@ -1,14 +1,117 @@
-"""`python -m barong.serve`: run the app under gunicorn (the production WSGI server).
+"""`python -m barong.serve` (what `make run` starts): the web server, and the events
+dispatcher beside it when RabbitMQ is configured.
 
-Gunicorn's master handles SIGTERM/SIGINT (graceful stop, workers reaped), so `make
-run` leaves no orphans. Workers default to 3 on this 2-core machine (2 × cores − 1
-measured best in bench/authz.py).
+* No `BARONG_EVENT_API_RABBITMQ_HOST`: exec gunicorn (its master handles SIGTERM/SIGINT:
+  graceful stop, workers reaped).
+* With it: a small supervisor runs gunicorn and `flask events dispatch` as children,
+  forwards SIGTERM/SIGINT/SIGHUP to both (as SIGTERM: graceful), restarts a crashed
+  dispatcher with back-off, stops everything if gunicorn exits, and kills stragglers
+  after a timeout.
+
+No orphans: every process asks the kernel to SIGTERM it when its parent dies
+(PR_SET_PDEATHSIG), so even `kill -9` of the supervisor (or of `make`) stops the rest.
+Workers default to 3 on this 2-core machine (2 × cores − 1 measured best in bench/authz.py).
 """
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import signal
+import subprocess
 import sys
+import time
+
+from barong.config import ROOT
+
+log = logging.getLogger("barong.serve")
+
+STOP_TIMEOUT = 20.0  # gunicorn's graceful timeout is 10 s
+
+
+def _die_with_parent() -> None:
+    """PR_SET_PDEATHSIG(SIGTERM): Linux only; elsewhere a no-op."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
+def _child_setup() -> None:
+    os.setpgrp()  # a terminal's Ctrl-C reaches the supervisor only, which stops children gracefully
+    _die_with_parent()
+
+
+def gunicorn_argv(host: str, port: str, workers: str) -> list[str]:
+    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    return [gunicorn, "app:app", "--bind", f"{host}:{port}", "--workers", str(workers), "--preload",
+            "--access-logfile", "-", "--graceful-timeout", "10", "--forwarded-allow-ips", "127.0.0.1,::1"]
+
+
+def dispatcher_argv() -> list[str]:
+    return [sys.executable, "-m", "flask", "--app", "app", "events", "dispatch"]
+
+
+class Supervisor:
+    def __init__(self, web: list[str], dispatcher: list[str]):
+        self.argv = {"web": web, "dispatcher": dispatcher}
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.stopping = False
+        self.restart_delay = 1.0
+
+    def spawn(self, name: str) -> None:
+        self.procs[name] = subprocess.Popen(self.argv[name], cwd=ROOT, preexec_fn=_child_setup)
+        log.info("started %s (pid %s)", name, self.procs[name].pid)
+
+    def _on_signal(self, signum, _frame) -> None:
+        if not self.stopping:
+            log.info("signal %s: stopping web server and dispatcher", signum)
+        self.stopping = True
+        self._signal_all(signal.SIGTERM)
+
+    def _signal_all(self, sig) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                try:
+                    proc.send_signal(sig)
+                except ProcessLookupError:
+                    pass
+
+    def run(self) -> int:
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, self._on_signal)
+        self.spawn("web")
+        self.spawn("dispatcher")
+        started, next_restart = time.monotonic(), None
+        while not self.stopping:
+            time.sleep(0.2)
+            web, disp = self.procs["web"], self.procs["dispatcher"]
+            if web.poll() is not None:
+                log.error("web server exited with %s: stopping the dispatcher", web.returncode)
+                self.stopping = True
+                break
+            if disp.poll() is not None and next_restart is None:
+                # quick death = misconfiguration or broker trouble at start: back off up to a minute
+                quick = time.monotonic() - started < 30
+                self.restart_delay = min(60.0, self.restart_delay * 2) if quick else 1.0
+                log.error("dispatcher exited with %s: restarting in %.0f s", disp.returncode, self.restart_delay)
+                next_restart = time.monotonic() + self.restart_delay
+            if next_restart is not None and time.monotonic() >= next_restart:
+                self.spawn("dispatcher")
+                started, next_restart = time.monotonic(), None
+        self._signal_all(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        for name, proc in self.procs.items():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                log.error("%s did not stop in time: killing it", name)
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        web = self.procs["web"].returncode
+        return 0 if web in (0, -signal.SIGTERM) else (web if web > 0 else 1)
 
 
 def main(argv=None) -> None:
@@ -17,11 +120,14 @@ def main(argv=None) -> None:
     parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
     parser.add_argument("--workers", default=os.environ.get("WORKERS", "3"))
     args = parser.parse_args(argv)
-    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
-    os.execv(gunicorn, [gunicorn, "app:app", "--bind", f"{args.host}:{args.port}", "--workers", str(args.workers),
-                        "--preload", "--access-logfile", "-", "--graceful-timeout", "10",
-                        "--forwarded-allow-ips", "127.0.0.1,::1"])
+    _die_with_parent()
+    web = gunicorn_argv(args.host, args.port, args.workers)
+    if not os.environ.get("BARONG_EVENT_API_RABBITMQ_HOST"):
+        os.execv(web[0], web)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    sys.exit(Supervisor(web, dispatcher_argv()).run())
 
 
 if __name__ == "__main__":
     main()
+
