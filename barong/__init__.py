@@ -116,6 +116,7 @@ def register_request_hooks(app: Flask) -> None:
 
     app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)
     unit_of_work.init_app(app)
+    __import__("barong.authz.hooks", fromlist=["init_app"]).init_app(app)  # restrictions on every request
 
 
 def register_cli(app: Flask) -> None:

@@ -1,22 +1,42 @@
-"""Authorization: one pipeline, two entry points.
+"""Authorization (reference/authz.md): one pipeline, two entry points.
 
-* `/api/v2/auth/<path>` (the gateway endpoint, barong/api/v2/authz.py);
-* in-process, for `resource/` and `admin/` calls made directly (`api_auth`).
+* `gateway(method, path)` — `/api/v2/auth/<path>` (barong/api/v2/authz.py): restrictions,
+  block/pass rules, the caller (API key or session cookie), permissions, then a JWT;
+* `in_process()` — `@api_auth` on `resource/` and `admin/`: the same restrictions
+  (already run by the before-request hook, barong/authz/hooks.py), the same credential
+  flows plus `Authorization: Bearer <JWT>` minted by this server, the same permissions.
 
-Both call `authenticate()` to find the caller (API key, session cookie or — in-process
-only — a Bearer JWT minted by this server) and then the permission check.
+Warm-path cost: no query beyond the session/user (or holder) lookup; permissions,
+restrictions, API keys and rules are cached per process (barong.authz.process_cache),
+and a minted JWT is reused (barong.security.access_tokens).
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
+import time
 from dataclasses import dataclass
 
 from flask import current_app, g, request
+from sqlalchemy import event
+from sqlalchemy.orm import Session, lazyload
 
+from barong.authz import rules as rules_module
+from barong.authz.process_cache import ProcessCache, invalidate
 from barong.errors import BarongError
-from barong.services import sessions, users
+from barong.extensions import db
+from barong.models import APIKey, Permission, Restriction, ServiceAccount, User
+from barong.security import access_tokens
+from barong.security.client_ip import remote_ip
+from barong.services import permissions, restrictions, sessions
 from barong.services.request_info import RequestInfo
 
-STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE", "TRACE"}
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE", "TRACE"})
+API_KEY_HEADERS = ("X-Auth-Apikey", "X-Auth-Nonce", "X-Auth-Signature")
+ACTIONS = {"POST": "create", "PUT": "update", "PATCH": "update", "GET": "read", "DELETE": "delete"}
+DIGESTS = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
+_RUBY_INT = re.compile(r"\s*([+-]?\d+)")
 
 
 @dataclass
@@ -26,8 +46,28 @@ class Caller:
     session: sessions.SessionData | None = None
 
 
+# ---- restrictions --------------------------------------------------------------------------
+
+def check_restrictions(path: str, login: bool = False) -> None:
+    """Restrictions for `path` (no leading slash) from the client's IP; raises authz.restrict.*."""
+    restrictions.check(remote_ip(), path, login=login)
+
+
+# ---- accounts ----------------------------------------------------------------------------
+
+def _user_by(**criteria) -> User | None:
+    # labels are loaded lazily: the authz path needs only the user's columns
+    return db.session.query(User).options(lazyload(User.labels)).filter_by(**criteria).first()
+
+
+def _account_by_uid(uid: str):
+    return _user_by(uid=uid) or db.session.query(ServiceAccount).filter_by(uid=uid).first()
+
+
+# ---- cookie flow (§4) ----------------------------------------------------------------------
+
 def authenticate_cookie(method: str, info: RequestInfo) -> Caller:
-    """Cookie flow (reference/authz.md §4): CSRF first, then session validity, then state."""
+    """CSRF first (state-changing verbs), then session, binding to UA and network, user state."""
     s = sessions.from_cookie()
     if current_app.config["BARONG_CSRF_PROTECTION"] and method in STATE_CHANGING:
         token = request.headers.get("X-CSRF-Token")
@@ -35,9 +75,9 @@ def authenticate_cookie(method: str, info: RequestInfo) -> Caller:
             raise BarongError("authz.missing_csrf_token", 401)
         if s is None or not sessions.csrf_ok(s, token):
             raise BarongError("authz.csrf_token_mismatch", 401)
-    if s is None:
+    if s is None or not s.uid:
         raise BarongError("authz.invalid_session", 401)
-    user = users.by_uid(s.uid)
+    user = _user_by(uid=s.uid)
     if user is None:
         raise BarongError("authz.invalid_session", 401)
     if not sessions.is_valid(s, info):
@@ -49,13 +89,183 @@ def authenticate_cookie(method: str, info: RequestInfo) -> Caller:
     return Caller(user, "session", s)
 
 
-def authenticate(method: str | None = None) -> Caller:
-    """Find the caller of the current request or raise the authz.* error."""
-    method = method or request.method
-    info = RequestInfo.current()
-    return authenticate_cookie(method, info)
+# ---- API-key flow (§5) ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class KeyInfo:
+    id: int
+    kid: str
+    algorithm: str
+    secret: str | None
+    state: str
+    holder_type: str
+    holder_id: int
+
+
+#: kid → KeyInfo (or None: unknown kid). State changes made through the ORM invalidate it
+#: at once (see `_watch_flush`); 2 s TTL for anything else (bulk SQL, other hosts).
+_api_keys = ProcessCache("api_keys", ttl=2)
+
+
+def key_info(kid: str) -> KeyInfo | None:
+    def load():
+        key = db.session.query(APIKey).filter_by(kid=kid).first()
+        if key is None:
+            return None
+        return KeyInfo(key.id, key.kid, key.algorithm, key.secret, key.state, key.key_holder_account_type,
+                       key.key_holder_account_id)
+
+    return _api_keys.get(kid, load)
+
+
+def _ruby_to_i(value: str) -> int:
+    m = _RUBY_INT.match(value)
+    return int(m.group(1)) if m else 0
+
+
+def authenticate_api_key(headers) -> Caller:
+    kid, nonce, signature = (headers.get(h) for h in API_KEY_HEADERS)
+    if not (kid and kid.strip() and nonce and nonce.strip() and signature and signature.strip()):
+        raise BarongError("authz.invalid_api_key_headers", 422)
+    key = key_info(kid)
+    if key is None:
+        raise BarongError("authz.unexistent_apikey", 401)
+    nonce_ms = _ruby_to_i(nonce)
+    if nonce_ms <= 0:
+        raise BarongError("authz.nonce_not_valid_timestamp", 401)
+    if abs(time.time() * 1000 - nonce_ms) >= current_app.config["BARONG_APIKEY_NONCE_LIFETIME"]:
+        raise BarongError("authz.nonce_expired", 401)
+    digest = DIGESTS.get((key.algorithm or "").upper())
+    if digest is None or key.secret is None:
+        raise BarongError("authz.invalid_signature", 401)
+    expected = hmac.new(key.secret.encode(), (nonce + kid).encode(), digest).hexdigest()
+    if not hmac.compare_digest(expected, signature.lower()):
+        raise BarongError("authz.invalid_signature", 401)
+    if key.state != "active":
+        raise BarongError("authz.apikey_not_active", 401)
+    if key.holder_type == "ServiceAccount":
+        holder = db.session.get(ServiceAccount, key.holder_id)
+    else:
+        holder = _user_by(id=key.holder_id)
+    if holder is None or holder.state not in ("active", "pending"):
+        raise BarongError("authz.invalid_session", 401)
+    if isinstance(holder, User) and not holder.otp:
+        raise BarongError("authz.disabled_2fa", 401)
+    return Caller(holder, "api_key")
+
+
+# ---- Bearer JWT (in-process only) ----------------------------------------------------------
+
+def authenticate_jwt(authorization: str) -> Caller:
+    claims = access_tokens.verify(authorization)
+    account = _account_by_uid(claims["uid"])
+    if account is None:
+        raise BarongError("jwt.decode_and_verify", 401)
+    if account.state not in ("active", "pending"):
+        raise BarongError("authz.user_not_active", 401)
+    return Caller(account, "jwt")
+
+
+def authenticate(method: str | None = None, allow_jwt: bool = False) -> Caller:
+    """The caller of the current request, or the authz.* error.
+
+    API-key headers (any of the three) select the API-key flow; otherwise, in-process
+    only, an `Authorization` header selects the JWT flow; otherwise the session cookie.
+    """
+    method = (method or request.method).upper()
+    headers = request.headers
+    if any(h in headers for h in API_KEY_HEADERS):
+        return authenticate_api_key(headers)
+    if allow_jwt and "Authorization" in headers:
+        return authenticate_jwt(headers.get("Authorization"))
+    return authenticate_cookie(method, RequestInfo.current())
+
+
+# ---- permissions (§6) ----------------------------------------------------------------------
+
+def _request_params(path: str) -> dict:
+    data: dict = {}
+    data.update(request.args.to_dict())
+    body = request.get_json(silent=True) if request.is_json else None
+    if isinstance(body, dict):
+        data.update(body)
+    elif request.form:
+        data.update(request.form.to_dict())
+    data["path"] = path
+    return data
+
+
+def _path_topic(path: str) -> str:
+    idx = path.find("admin/")
+    if idx < 0:
+        return "general"
+    return path[idx + len("admin/"):].split("/", 1)[0] or "general"
+
+
+def _record(user: User, method: str, path: str, result: str, topic: str | None) -> None:
+    from barong.services import activities, unit_of_work
+
+    data = _request_params(path)
+    target = data.get("uid") or data.get("user_uid")
+    unit_of_work.durable(
+        activities.record_admin, user, topic or _path_topic(path), ACTIONS.get(method, "system"), result,
+        RequestInfo.current(), target_uid=target if isinstance(target, str) else None, data=data)
 
 
 def authorize(caller: Caller, method: str, path: str) -> None:
-    """RBAC permission check for `path` (no leading slash). Extended by the authz work."""
-    return None
+    """RBAC for `path` (no leading slash): raises 401 authz.invalid_permission (a `denied`
+    admin activity for users); AUDIT rows record a `succeed` activity (kept even if the
+    action itself then fails)."""
+    account = caller.account
+    method = method.upper()
+    decision = permissions.decide(account.role, method, path)
+    if decision.allowed and not decision.audit:
+        return
+    is_user = isinstance(account, User)
+    if not decision.allowed:
+        if is_user:
+            _record(account, method, path, "denied", None)
+        raise BarongError("authz.invalid_permission", 401)
+    if is_user:
+        _record(account, method, path, "succeed", decision.audit_topic)
+
+
+# ---- the two entry points ------------------------------------------------------------------
+
+def gateway(method: str, path: str) -> str | None:
+    """The gateway check of `path` (no leading slash): the JWT to hand back, or None for a
+    `pass` path. Raises the authz.* error otherwise."""
+    method = method.upper()
+    check_restrictions(path)
+    rules = rules_module.current()
+    if rules.blocked(path):
+        raise BarongError("authz.permission_denied", 401)
+    if rules.passed(path):
+        return None
+    caller = authenticate(method, allow_jwt=False)
+    authorize(caller, method, path)
+    g.caller = caller
+    return access_tokens.mint(caller.account)
+
+
+def in_process() -> Caller:
+    """The same decision for a `resource/` or `admin/` request served here directly."""
+    path = request.path.lstrip("/")
+    if not g.get("_authz_restrictions_checked"):
+        check_restrictions(path)
+    caller = authenticate(request.method, allow_jwt=True)
+    authorize(caller, request.method, path)
+    return caller
+
+
+# ---- cache invalidation on any ORM change of the cached tables ------------------------------
+
+_WATCHED = (APIKey, Permission, Restriction)
+
+
+@event.listens_for(Session, "after_flush")
+def _watch_flush(session, _flush_context) -> None:
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, _WATCHED):
+            invalidate()
+            return

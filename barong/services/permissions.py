@@ -1,7 +1,14 @@
-"""Permissions (RBAC rows): CRUD used by admin API and console; the authz cache
-(barong.authz) is invalidated on every change."""
+"""Permissions (RBAC rows, reference/authz.md §6): CRUD used by admin API and console,
+and the decision the authz pipeline takes for every request.
+
+The table is kept per process grouped by role (barong.authz.process_cache), dropped by
+`caches.clear_all()` which every change here calls (60 s TTL as a multi-host backstop).
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from barong.authz.process_cache import ProcessCache
 from barong.errors import NotFound, ValidationError
 from barong.extensions import db
 from barong.models import Permission
@@ -9,6 +16,50 @@ from barong.services import caches
 
 VERBS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "ALL")
 ACTIONS = ("ACCEPT", "DROP", "AUDIT")
+
+_cache = ProcessCache("permissions", ttl=60)
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    #: some matching row is AUDIT (the request is recorded as an admin activity)
+    audit: bool = False
+    #: topic of the first matching AUDIT row (None: derive it from the path)
+    audit_topic: str | None = None
+
+
+def _load() -> dict:
+    table: dict[str, list[tuple[str, str, str, str | None]]] = {}
+    rows = db.session.query(Permission.role, Permission.verb, Permission.path, Permission.action, Permission.topic)
+    for role, verb, path, action, topic in rows.order_by(Permission.id):
+        table.setdefault(role, []).append((verb.upper(), path, action.upper(), topic))
+    return table
+
+
+def rules_for(role: str) -> list[tuple[str, str, str, str | None]]:
+    """(verb, path, action, topic) rows of `role` (cached)."""
+    return _cache.get(None, _load).get(role, [])
+
+
+def decide(role: str, method: str, path: str) -> Decision:
+    """Barong's RBAC: rows of the role whose verb is the method or ALL and whose path
+    prefixes `path` (no leading slash). Any DROP, or no ACCEPT, denies; AUDIT alone does
+    not grant access."""
+    accept = drop = audit = False
+    audit_topic = None
+    method = method.upper()
+    for verb, prefix, action, topic in rules_for(role):
+        if (verb == method or verb == "ALL") and path.startswith(prefix):
+            if action == "ACCEPT":
+                accept = True
+            elif action == "DROP":
+                drop = True
+            elif action == "AUDIT":
+                if not audit:
+                    audit_topic = topic
+                audit = True
+    return Decision(accept and not drop, audit, audit_topic)
 
 
 def _validate(role, verb, path, action) -> list[str]:

@@ -1,17 +1,115 @@
-"""Restrictions: CRUD, cache, whitelink access (extended by the authz work)."""
+"""Restrictions (reference/authz.md §3): CRUD, whitelink access, and the evaluation the
+authz pipeline and the before-request hook run on every request.
+
+Enabled rows are kept per process, grouped category → scope (barong.authz.process_cache:
+dropped at once in this worker and, through the generation file, in the others, by
+`invalidate_cache()` / `caches.clear_all()`; 60 s TTL as a multi-host backstop).
+"""
 from __future__ import annotations
 
+import ipaddress
+
+from barong.authz.process_cache import ProcessCache, invalidate
 from barong.errors import BarongError
 from barong.extensions import db
 from barong.models import Restriction
 from barong.services import kv
 from barong.services.request_info import RequestInfo
 
+CATEGORY_ORDER = ("whitelist", "maintenance", "blacklist", "blocklogin")
+SCOPE_ORDER = ("all", "ip", "ip_subnet", "continent", "country")
+#: restrictions are not checked at all for this path (the whitelink exception)
+WHITELINK_PATH = "api/v2/barong/identity/users/access"
+#: blocklogin only refuses this path
+SESSIONS_PATH = "api/v2/barong/identity/sessions"
+
+_cache = ProcessCache("restrictions", ttl=60)
+
 
 def invalidate_cache() -> None:
-    from flask import current_app
+    invalidate()
 
-    current_app.extensions.pop("barong_restrictions_cache", None)
+
+def _load() -> dict:
+    grouped: dict = {}
+    rows = db.session.query(Restriction.category, Restriction.scope, Restriction.value, Restriction.code).filter(
+        Restriction.state == "enabled")
+    for category, scope, value, code in rows:
+        if code is None:
+            code = 471 if category == "maintenance" else DEFAULT_CODES.get(scope, 401)
+        matcher = value
+        if scope == "ip_subnet":
+            try:
+                matcher = ipaddress.ip_network(value, strict=False)
+            except ValueError:
+                continue
+        elif scope in ("continent", "country"):
+            matcher = value.casefold()
+        grouped.setdefault(category, {}).setdefault(scope, []).append((matcher, int(code)))
+    return grouped
+
+
+def enabled() -> dict:
+    """{category: {scope: [(matcher, code)]}} of the enabled restrictions (cached)."""
+    return _cache.get(None, _load)
+
+
+def _first_match(scopes: dict, ip: str, geo: dict):
+    for scope in SCOPE_ORDER:
+        rows = scopes.get(scope)
+        if not rows:
+            continue
+        if scope == "all":
+            return rows[0][1]
+        if scope == "ip":
+            for value, code in rows:
+                if value == ip:
+                    return code
+        elif scope == "ip_subnet":
+            try:
+                addr = ipaddress.ip_address(ip)
+            except ValueError:
+                continue
+            for net, code in rows:
+                if net.version == addr.version and addr in net:
+                    return code
+        else:
+            if "geo" not in geo:
+                from barong.services import geoip
+
+                geo["geo"] = geoip.lookup(ip)
+            name = geo["geo"].get(scope)
+            if name:
+                name = name.casefold()
+                for value, code in rows:
+                    if value == name:
+                        return code
+    return None
+
+
+def check(ip: str, path: str, login: bool = False) -> None:
+    """Refuse a request from `ip` to `path` (no leading slash) that a restriction forbids.
+
+    Raises BarongError authz.restrict.maintenance / .blacklist / .blocklogin with the
+    restriction's code as status. A whitelist match ends the check; blocklogin only
+    refuses the sessions path (or `login=True`, the web login form).
+    """
+    groups = enabled()
+    if not groups or path == WHITELINK_PATH:
+        return
+    geo: dict = {}
+    for category in CATEGORY_ORDER:
+        scopes = groups.get(category)
+        if not scopes:
+            continue
+        if category == "blocklogin" and not (login or path == SESSIONS_PATH):
+            continue
+        code = _first_match(scopes, ip, geo)
+        if code is None:
+            continue
+        if category == "whitelist":
+            return
+        raise BarongError(f"authz.restrict.{category}", code)
 
 
 def grant_whitelink_access(token: str, info: RequestInfo) -> Restriction:

@@ -11,6 +11,7 @@ PREFIX = "/api/v2/barong"
 def register_api(app: Flask) -> None:
     from barong.api import openapi
     from barong.api.v2 import admin, authz, identity, management, public, resource
+    from barong.api.v2 import jwks  # noqa: F401  (GET public/jwks, before `public` is registered)
     from barong.extensions import csrf
 
     for module, area in ((identity, "identity"), (public, "public"), (resource, "resource"), (admin, "admin"),

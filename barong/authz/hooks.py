@@ -1,0 +1,30 @@
+"""Restrictions on every request this server serves itself (identity and public API,
+web pages, console), not only on the gateway's `/api/v2/auth/…` check.
+
+Exempt: `/api/v2/auth/…` (it checks the path it is asked about), the JWKS documents
+(public key material gateways must always be able to fetch), static files, and the
+whitelink path (barong.services.restrictions.WHITELINK_PATH, inside `check`).
+"""
+from __future__ import annotations
+
+from flask import Flask, g, request
+
+#: endpoints whose requests are never refused by a restriction
+EXEMPT_ENDPOINTS = frozenset({"static", "jwks_well_known", "public.jwks"})
+#: web endpoints that count as "login" for blocklogin restrictions (POST only)
+LOGIN_ENDPOINTS = frozenset({"account.login", "web.login", "auth.login"})
+
+
+def enforce_restrictions() -> None:
+    path = request.path
+    if path.startswith("/api/v2/auth/") or path == "/api/v2/auth" or request.endpoint in EXEMPT_ENDPOINTS:
+        return
+    from barong.authz import check_restrictions
+
+    login = request.method == "POST" and request.endpoint in LOGIN_ENDPOINTS
+    check_restrictions(path.lstrip("/"), login=login)
+    g._authz_restrictions_checked = True
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(enforce_restrictions)
