@@ -24,6 +24,9 @@ class BarongSettings:
     captcha_protected_endpoints: list = field(
         default_factory=lambda: ["user_create", "session_create", "password_reset", "email_confirmation"])
     profile_verification_roles: list = field(default_factory=lambda: ["superadmin", "admin", "compliance"])
+    #: when true, an operator may not approve a profile they authored unless their role is
+    #: in profile_verification_roles (reference/admin.md §9)
+    profile_double_verification: bool = False
 
 
 def load_barong_settings(path: Path) -> BarongSettings:

@@ -158,3 +158,19 @@ def service_account(sa) -> dict:
     return {"email": sa.email, "uid": sa.uid, "role": sa.role, "level": sa.level, "state": sa.state,
             "user": user(sa.owner) if sa.owner else None, "created_at": iso(sa.created_at),
             "updated_at": iso(sa.updated_at)}
+
+
+def activity_with_user(a) -> dict:
+    """ActivityWithUser (admin `GET activities`): the acting user inlined."""
+    return {"user_ip": a.user_ip, "user_ip_country": a.user_ip_country, "user_agent": a.user_agent,
+            "topic": a.topic, "action": a.action, "result": a.result, "data": a.data,
+            "user": user(a.user) if a.user is not None else None, "created_at": iso(a.created_at)}
+
+
+def admin_activity(a, target=None) -> dict:
+    """AdminActivity (admin `GET activities/admin`): `admin` = the actor, `target` = the
+    user named by target_uid (pass it in; see admin_activities.targets_for)."""
+    return {"user_ip": a.user_ip, "user_ip_country": a.user_ip_country, "user_agent": a.user_agent,
+            "topic": a.topic, "action": a.action, "result": a.result, "data": a.data,
+            "admin": user(a.user) if a.user is not None else None,
+            "target": user(target) if target is not None else None, "created_at": iso(a.created_at)}

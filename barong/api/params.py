@@ -43,6 +43,9 @@ class Param:
     max_length: int | None = None
     description: str = ""
     location: str | None = None  # "query" / "body" / "path" (documentation only)
+    #: Grape's rule for an *optional* param with allow_blank: false — `empty_x` only when it
+    #: is present and blank, nothing when absent
+    present_only: bool = False
 
     def openapi_schema(self) -> dict:
         t = self.type
@@ -169,7 +172,7 @@ def parse(scope: str, params: list[Param], source: dict | None = None) -> dict:
         if not present:
             if p.required:
                 missing_errors.append(p.missing or f"{scope}.missing_{key}")
-            if not p.allow_blank:
+            if not p.allow_blank and not p.present_only:
                 missing_errors.append(p.blank or f"{scope}.empty_{key}")
             if p.default is not None:
                 out[key] = p.default

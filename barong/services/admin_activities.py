@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import g, has_request_context
+from flask import g, has_request_context, request
 from sqlalchemy.orm import joinedload, lazyload
 
 from barong.errors import BarongError
@@ -31,7 +31,24 @@ FILTERS = ("topic", "action", "uid", "email", "from", "to", "target_uid", "range
 
 
 def already_audited() -> bool:
-    return has_request_context() and bool(g.get("barong_admin_audited"))
+    """Was this request already recorded by the authz layer? True when authz flagged it
+    (`g.barong_admin_audited`) or when it is an API call whose RBAC decision for the
+    caller's role includes a matching AUDIT row (permissions.decide — the same cached
+    decision authz took; the seeded operator roles AUDIT every POST/PUT/DELETE)."""
+    if not has_request_context():
+        return False
+    if g.get("barong_admin_audited"):
+        return True
+    caller = g.get("caller")
+    if caller is None or not request.path.startswith("/api/"):
+        return False
+    from barong.services import permissions
+
+    decide = getattr(permissions, "decide", None)
+    if decide is None:
+        return False
+    decision = decide(caller.account.role, request.method, request.path.lstrip("/"))
+    return bool(decision.allowed and decision.audit)
 
 
 def audit(actor, topic: str, action: str, target_uid: str | None = None, data: dict | None = None,

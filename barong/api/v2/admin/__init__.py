@@ -1,4 +1,38 @@
-"""`/api/v2/barong/admin/…`: operators' JSON API."""
+"""`/api/v2/barong/admin/…`: operators' JSON API (reference/admin.md).
+
+Every view is guarded by `@api_auth` (session cookie / API key / Bearer JWT, then the
+RBAC permission table) and then by the caller's admin abilities (`@ability`, after
+parameter validation, as in Barong: 401 `admin.ability.not_permitted`). Domain rules,
+guards and the audit record live in the services (admin_users, comments, …), shared
+with the operator console.
+"""
+from __future__ import annotations
+
+import functools
+
 from flask import Blueprint
 
+from barong.api.auth import current_user
+from barong.services import abilities as ability_rules
+
 bp = Blueprint("admin_api", __name__)
+
+
+def ability(action: str, subject: str):
+    """Refuse (401 `admin.ability.not_permitted`) callers whose role lacks `action` on `subject`."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            ability_rules.authorize(current_user(), action, subject)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+from barong.api.v2.admin import (  # noqa: E402,F401
+    abilities as abilities_views, activities, api_keys, comments, levels, metrics, permissions, profiles,
+    restrictions, users, labels,
+)

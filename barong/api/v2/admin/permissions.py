@@ -1,0 +1,56 @@
+"""admin/permissions: the RBAC rows authz decides with (changes clear its cache at once)."""
+from barong.api import entities
+from barong.api.auth import api_auth, current_user
+from barong.api.pagination import respond
+from barong.api.params import Param, use_params
+from barong.api.v2.admin import ability, bp
+from barong.extensions import db
+from barong.models import Permission
+from barong.services import admin_actions
+
+S = "admin.permission"
+ID = Param("id", int, required=True, allow_blank=False, invalid=f"{S}.non_integer_id", description="permission id")
+
+
+@bp.get("/permissions")
+@api_auth
+@use_params(S, paginated=True, summary="Returns array of permissions as paginated collection")
+@ability("read", "Permission")
+def permissions_index(p):
+    return respond(db.session.query(Permission).order_by(Permission.id), p, entities.permission)
+
+
+@bp.post("/permissions")
+@api_auth
+@use_params(S, Param("role", required=True, allow_blank=False),
+            Param("verb", required=True, allow_blank=False, description="get post put delete patch head all"),
+            Param("path", required=True, allow_blank=False, description="path prefix, no leading slash"),
+            Param("action", required=True, allow_blank=False, description="accept drop audit"),
+            Param("topic", allow_blank=False, present_only=True), status=201, summary="Create permission")
+@ability("create", "Permission")
+def permissions_create(p):
+    admin_actions.create_permission(p["role"], p["verb"], p["path"], p["action"], p.get("topic"),
+                                    actor=current_user())
+    return "", 201
+
+
+@bp.put("/permissions")
+@api_auth
+@use_params(S, ID, Param("role", allow_blank=False, present_only=True), Param("verb", allow_blank=False, present_only=True),
+            Param("path", allow_blank=False, present_only=True), Param("action", allow_blank=False, present_only=True), Param("topic", allow_blank=False, present_only=True),
+            summary="Update Permission")
+@ability("update", "Permission")
+def permissions_update(p):
+    perm = admin_actions.get_permission(p["id"])
+    admin_actions.update_permission(perm, actor=current_user(),
+                                    **{k: p.get(k) for k in ("role", "verb", "path", "action", "topic")})
+    return "", 200
+
+
+@bp.delete("/permissions")
+@api_auth
+@use_params(S, ID, status=204, summary="Deletes permission")
+@ability("destroy", "Permission")
+def permissions_delete(p):
+    admin_actions.delete_permission(admin_actions.get_permission(p["id"]), actor=current_user())
+    return "", 204

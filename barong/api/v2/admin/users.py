@@ -1,0 +1,115 @@
+"""admin/users: list and filter, show, state/otp/email, role, KYC queue, data storage."""
+from flask import jsonify
+
+from barong.api import entities
+from barong.api.auth import api_auth, current_user
+from barong.api.pagination import paginated_response
+from barong.api.params import Param, use_params
+from barong.api.v2.admin import ability, bp
+from barong.errors import BarongError
+from barong.services import admin_users
+
+S = "admin.user"
+
+
+def _filters(ordering: bool = True):
+    params = [Param("extended", bool, invalid=f"{S}.non_boolean_extended",
+                    description="true: users with profiles (UserWithProfile / UserWithKYC)"),
+              Param("uid"), Param("email"), Param("role"), Param("first_name", description="accepted, ignored"),
+              Param("last_name", description="accepted, ignored"),
+              Param("country", description="country of any of the user's profiles"),
+              Param("level", int, invalid=f"{S}.non_integer_level"), Param("state"),
+              Param("range", values=("created", "updated"), invalid=f"{S}.invalid_range",
+                    description="which timestamp from/to apply to (default created)")]
+    if ordering:
+        params += [Param("ordering", description="asc (default) or desc"),
+                   Param("order_by", description="users column (default id)")]
+    params += [Param("from", int, invalid=f"{S}.non_integer_from", description="unix seconds"),
+               Param("to", int, invalid=f"{S}.non_integer_to", description="unix seconds")]
+    return params
+
+
+def _respond(q, conds, p, serialize):
+    items = q.limit(p["limit"]).offset((p["page"] - 1) * p["limit"]).all()
+    return paginated_response(items, admin_users.count(conds), p["page"], p["limit"], serialize)
+
+
+@bp.get("/users")
+@api_auth
+@use_params(S, *_filters(), paginated=True, summary="Returns array of users as paginated collection")
+@ability("read", "User")
+def users_index(p):
+    q, conds, f = admin_users.search_query(p)
+    serialize = entities.user_with_profile if f["extended"] else entities.user
+    return _respond(q, conds, p, serialize)
+
+
+@bp.get("/users/documents/pending")
+@api_auth
+@use_params(S, *_filters(ordering=False), paginated=True,
+            summary="Returns array of users with pending or replaced documents as paginated collection")
+@ability("read", "User")
+def users_pending_documents(p):
+    q, conds, f = admin_users.pending_documents_query(p)
+    return _respond(q, conds, p, entities.user_with_kyc if f["extended"] else entities.user)
+
+
+@bp.get("/users/<uid>")
+@api_auth
+@use_params(S, summary="Returns user info")
+@ability("read", "User")
+def users_show(p, uid):
+    return jsonify(entities.user_with_kyc(admin_users.get(uid, full=True)))
+
+
+def _update(p, one_of: str, fields: tuple):
+    given = [f for f in fields if p.get(f) is not None]
+    if len(given) != 1:
+        raise BarongError(one_of, 422)
+    user = admin_users.get(p["uid"])
+    admin_users.update(user, **{f: p[f] for f in given}, actor=current_user(), one_of=one_of)
+    return user
+
+
+@bp.put("/users")
+@api_auth
+@use_params(S, Param("uid", required=True, allow_blank=False),
+            Param("state", allow_blank=False, present_only=True), Param("otp", bool, allow_blank=False, present_only=True, invalid=f"{S}.non_boolean_otp"),
+            Param("email", allow_blank=False, present_only=True), summary="Update user attributes (exactly one of state, otp, email)")
+@ability("update", "User")
+def users_update(p):
+    user = _update(p, f"{S}.one_of_state_otp_email", ("state", "otp", "email"))
+    return jsonify(entities.user(user))
+
+
+@bp.post("/users/update")
+@api_auth
+@use_params(S, Param("uid", required=True, allow_blank=False),
+            Param("state", allow_blank=False, present_only=True), Param("otp", bool, allow_blank=False, present_only=True, invalid=f"{S}.non_boolean_otp"),
+            status=201, summary="Update user attributes (exactly one of state, otp)")
+@ability("update", "User")
+def users_update_legacy(p):
+    user = _update(p, f"{S}.one_of_state_otp", ("state", "otp"))
+    return jsonify(entities.user(user)), 201
+
+
+@bp.post("/users/role")
+@api_auth
+@use_params(S, Param("uid", required=True, allow_blank=False), Param("role", required=True, allow_blank=False),
+            status=201, summary="Update user role")
+@ability("update", "User")
+def users_role(p):
+    user = admin_users.get(p["uid"])
+    admin_users.change_role(user, p["role"], actor=current_user())
+    return jsonify(entities.user(user)), 201
+
+
+@bp.delete("/users/data_storage")
+@api_auth
+@use_params(S, Param("uid", required=True, allow_blank=False), Param("title", required=True, allow_blank=False),
+            status=204, summary="Deletes user's data storage record")
+@ability("destroy", "User")
+def users_data_storage_delete(p):
+    user = admin_users.get(p["uid"])
+    admin_users.delete_data_storage(user, p["title"], actor=current_user())
+    return "", 204
