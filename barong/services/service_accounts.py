@@ -54,7 +54,7 @@ def create(owner: User | None, role: str | None = None, email: str | None = None
                         state=state or (owner.state if owner else "pending"))
     errors = _validate(sa, email, uid, role)
     if errors:
-        raise ValidationError(list(dict.fromkeys(errors)))
+        raise ValidationError([*dict.fromkeys(errors)])
     db.session.add(sa)
     db.session.flush()
     return sa
@@ -73,7 +73,7 @@ def update(sa: ServiceAccount, role: str | None = None, email: str | None = None
     new_email = (email or sa.email).strip()
     errors = _validate(sa, new_email, sa.uid, new_role)
     if errors:
-        raise ValidationError(list(dict.fromkeys(errors)))
+        raise ValidationError([*dict.fromkeys(errors)])
     sa.role, sa.email = new_role, new_email
     if level is not None:
         sa.level = level

@@ -1,6 +1,46 @@
-"""`/api/v2/barong/resource/…`: the signed-in user's own account."""
+"""`/api/v2/barong/resource/…`: the signed-in user's own account (reference/resource.md).
+
+One module per resource; every view is load → authorise (`@api_auth`) → act (a service
+function) → respond.
+"""
 from flask import Blueprint
 
 bp = Blueprint("resource", __name__)
 
-from barong.api.v2.resource import users  # noqa: E402,F401
+
+def me():
+    """The signed-in user. A service account's credentials reach no resource: 404 record.not_found
+    (in Barong the JWT's uid names no user)."""
+    from barong.api.auth import current_user
+    from barong.errors import NotFound
+    from barong.models import User
+
+    account = current_user()
+    if not isinstance(account, User):
+        raise NotFound()
+    return account
+
+
+def refuse_blank(scope: str, *names: str) -> None:
+    """Barong's `allow_blank: false` on OPTIONAL params: present but blank → 400 `<scope>.empty_<name>`
+    (absent is fine). Call it before the view acts."""
+    from barong.api.params import raw_params
+    from barong.errors import BarongError
+
+    source = raw_params()
+    codes = [f"{scope}.empty_{n}" for n in names
+             if n in source and (source[n] is None or (isinstance(source[n], str) and not source[n].strip()))]
+    if codes:
+        raise BarongError(codes, 400)
+
+
+@bp.record_once
+def _install_upload_cleanup(state):
+    from barong.services import uploads
+
+    uploads.init_app(state.app)
+
+
+from barong.api.v2.resource import (  # noqa: E402,F401
+    addresses, api_keys, data_storage, documents, labels, otp, phones, profiles, service_accounts, sessions, users,
+)

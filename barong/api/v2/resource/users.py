@@ -1,14 +1,73 @@
-"""resource/users/me and friends."""
-from flask import jsonify
+"""resource/users: me (get, update data, delete), password, activity."""
+from __future__ import annotations
+
+from flask import g, jsonify
 
 from barong.api import entities
-from barong.api.auth import api_auth, current_user
-from barong.api.params import document
-from barong.api.v2.resource import bp
+from barong.api.auth import api_auth
+from barong.api.pagination import respond
+from barong.api.params import Param, document, use_params
+from barong.api.v2.resource import bp, me, refuse_blank
+from barong.errors import BarongError
+from barong.services import account
+from barong.services.request_info import RequestInfo
+
+SCOPE = "resource.user"
 
 
 @bp.get("/users/me")
 @api_auth
 @document(summary="Returns current user")
 def users_me():
-    return jsonify(entities.user_full(current_user()))
+    return jsonify(entities.user_full(me()))
+
+
+@bp.put("/users/me")
+@api_auth
+@use_params(SCOPE, Param("data", required=True, allow_blank=False, max_length=100_000,
+                         description="Any additional key: value pairs in json string format"),
+            summary="Updates current user data field")
+def users_me_update(p):
+    user = account.update_data(me(), p["data"])
+    return jsonify(entities.user_full(user))
+
+
+@bp.delete("/users/me")
+@api_auth
+@use_params(SCOPE, Param("password", required=True, allow_blank=False, location="query"),
+            Param("otp_code", location="query", description="Code from Google Authenticator (when 2FA is on)"),
+            status=204, summary="Blocks (deletes) current user")
+def users_me_delete(p):
+    user = me()
+    if "otp_code" in p and p["otp_code"] is not None and not str(p["otp_code"]).strip() and not user.otp:
+        raise BarongError("resource.user.empty_otp_code", 400)  # Barong's allow_blank: false on otp_code
+    account.delete_me(user, p["password"], p.get("otp_code"), RequestInfo.current())
+    return "", 204
+
+
+@bp.put("/users/password")
+@api_auth
+@use_params(SCOPE, Param("old_password", required=True, allow_blank=False),
+            Param("new_password", required=True, allow_blank=False),
+            Param("confirm_password", required=True, allow_blank=False),
+            status=201, summary="Sets new account password (other sessions are revoked)")
+def users_password(p):
+    account.change_password(me(), p["old_password"], p["new_password"], p["confirm_password"],
+                            RequestInfo.current(), keep_session_id=g.get("barong_session_id"))
+    return "", 201
+
+
+@bp.get("/users/activity/<topic>")
+@api_auth
+@use_params(SCOPE,
+            Param("time_from", int, invalid=f"{SCOPE}.non_integer_time_from", location="query",
+                  description="unix seconds; activities created at or after"),
+            Param("time_to", int, invalid=f"{SCOPE}.non_integer_time_to", location="query",
+                  description="unix seconds; activities created before"),
+            Param("result", invalid=f"{SCOPE}.non_string_result", location="query",
+                  description="succeed, failed or denied"),
+            paginated=True, summary="Returns user activity (topic: all, session, otp, password, account)")
+def users_activity(p, topic):
+    refuse_blank(SCOPE, "time_from", "time_to", "result")
+    query = account.activity(me(), topic, p)
+    return respond(query, p, entities.activity)

@@ -1,0 +1,62 @@
+"""resource/api_keys: the user's own API keys (2FA code needed to create, change, delete)."""
+from __future__ import annotations
+
+from flask import jsonify
+
+from barong.api import entities
+from barong.api.auth import api_auth
+from barong.api.pagination import respond
+from barong.api.params import Param, use_params
+from barong.api.v2.resource import bp, me, refuse_blank
+from barong.services import api_keys
+from barong.services.request_info import RequestInfo
+
+SCOPE = "resource.apikey"
+GATE = "resource.api_key"
+TOTP = Param("totp_code", required=True, missing=f"{GATE}.missing_totp", description="Code from Google Authenticator")
+
+
+@bp.get("/api_keys")
+@api_auth
+@use_params(SCOPE, Param("ordering", values=("asc", "desc"), default="asc", invalid=f"{GATE}.invalid_ordering"),
+            Param("order_by", values=api_keys.ORDER_COLUMNS, default="id", invalid=f"{GATE}.invalid_attribute"),
+            paginated=True, summary="List all api keys for current account.")
+def api_keys_index(p):
+    query = api_keys.query_for(me(), p.get("order_by") or "id", p.get("ordering") or "asc")
+    return respond(query, p, entities.api_key)
+
+
+@bp.post("/api_keys")
+@api_auth
+@use_params(SCOPE, Param("algorithm", required=True, allow_blank=False, description="HS256, HS384 or HS512"),
+            Param("kid", description="ignored (a kid is always generated)"),
+            Param("scope", description="comma separated scopes"), TOTP,
+            status=201, summary="Create an api key (the secret is shown only in this response)")
+def api_keys_create(p):
+    refuse_blank(SCOPE, "scope")
+    key, _secret = api_keys.create(me(), p["algorithm"], p.get("scope"), p.get("totp_code"),
+                                   RequestInfo.current())
+    return jsonify(entities.api_key(key, with_secret=True)), 201
+
+
+@bp.patch("/api_keys/<kid>")
+@api_auth
+@use_params(SCOPE, Param("scope", description="comma separated scopes"),
+            Param("state", description="active or inactive"), TOTP,
+            summary="Updates an api key")
+def api_keys_update(p, kid):
+    refuse_blank(SCOPE, "scope", "state")
+    user = me()
+    api_keys.check_otp(user, p.get("totp_code"), GATE)
+    key = api_keys.update(api_keys.find_for(user, kid), state=p.get("state"), scope=p.get("scope"))
+    return jsonify(entities.api_key(key))
+
+
+@bp.delete("/api_keys/<kid>")
+@api_auth
+@use_params(SCOPE, TOTP, status=204, summary="Delete an api key")
+def api_keys_destroy(p, kid):
+    user = me()
+    api_keys.check_otp(user, p.get("totp_code"), GATE)
+    api_keys.delete(api_keys.find_for(user, kid))
+    return "", 204
