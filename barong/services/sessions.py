@@ -103,6 +103,14 @@ class DatabaseStore:
         db.session.query(SessionRecord).delete()
         db.session.flush()
 
+    def delete_expired(self, uid: str | None = None) -> int:
+        q = db.session.query(SessionRecord).filter(SessionRecord.expire_time <= int(time.time()))
+        if uid is not None:
+            q = q.filter(SessionRecord.uid == uid)
+        n = q.delete(synchronize_session=False)
+        db.session.flush()
+        return n
+
 
 class RedisStore:
     def __init__(self, url: str):
@@ -119,8 +127,11 @@ class RedisStore:
         return f"barong:user_sessions:{uid}"
 
     def save(self, s: SessionData) -> None:
+        # the entry lives as long as the session can (sliding expiry + a minute), so Redis
+        # forgets dead sessions by itself; `touch` re-saves and so extends it
+        ttl = max(60, min(STORE_TTL, s.expire_time - int(time.time()) + 60))
         pipe = self.r.pipeline()
-        pipe.set(self._key(s.id), json.dumps(asdict(s)), ex=STORE_TTL)
+        pipe.set(self._key(s.id), json.dumps(asdict(s)), ex=ttl)
         pipe.sadd(self._user_key(s.uid), s.id)
         pipe.expire(self._user_key(s.uid), STORE_TTL)
         pipe.execute()
@@ -155,6 +166,9 @@ class RedisStore:
                 self.r.srem(self._user_key(uid), sid)
                 n += 1
         return n
+
+    def delete_expired(self, uid: str | None = None) -> int:
+        return 0  # Redis expires entries itself
 
     def delete_all(self) -> None:
         for key in self.r.scan_iter("barong:session:*"):
@@ -194,6 +208,7 @@ def open_session(user, info: RequestInfo) -> SessionData:
         csrf_token=secrets.token_hex(10), expire_time=int(now) + current_app.config["BARONG_SESSION_EXPIRE_TIME"],
         created_at=now, last_seen_at=now,
     )
+    store().delete_expired(user.uid)  # the database store's housekeeping, per user at login
     store().save(s)
     if has_request_context():
         g._barong_set_cookie = cookie_value
@@ -251,5 +266,10 @@ def invalidate_all(uid: str, keep: str | None = None) -> int:
 
 def delete_all() -> None:
     store().delete_all()
+
+
+def purge_expired() -> int:
+    """Delete every expired session (database store; Redis expires them itself)."""
+    return store().delete_expired()
 
 
