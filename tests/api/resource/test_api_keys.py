@@ -100,7 +100,7 @@ def test_update_and_delete(otp_api, make_user):
     resp = otp_api.patch(f"api_keys/{key.kid}", json={"state": "active", "totp_code": "000000"})
     assert resp.status_code == 422 and errors(resp) == ["resource.api_key.invalid_totp"]
     resp = otp_api.patch("api_keys/unknown", json={"state": "active", "totp_code": otp_api.totp()})
-    assert resp.status_code == 404 and errors(resp) == ["record.not_found"]
+    assert resp.status_code == 404 and errors(resp) == ["record.not_found"], errors(resp)
     resp = otp_api.patch(f"api_keys/{key.kid}", json={"state": "", "totp_code": otp_api.totp()})
     assert resp.status_code == 400 and errors(resp) == ["resource.apikey.empty_state"]
     other = make_user()
@@ -144,3 +144,32 @@ def test_activate_for_inactive_holder(otp_api):
     with pytest.raises(ValidationError) as err:
         api_keys.create(user, "HS256", require_otp=False)
     assert err.value.codes == ["key_holder_account.invalid"]
+
+
+def _signed_headers(kid, secret, algorithm="sha256"):
+    import hashlib
+    import hmac
+    import time
+
+    nonce = str(int(time.time() * 1000))
+    signature = hmac.new(secret.encode(), (nonce + kid).encode(), getattr(hashlib, algorithm)).hexdigest()
+    return {"X-Auth-Apikey": kid, "X-Auth-Nonce": nonce, "X-Auth-Signature": signature}
+
+
+def test_new_key_works_at_once(otp_api, app):
+    resp = otp_api.post("api_keys", json={"algorithm": "HS512", "totp_code": otp_api.totp()})
+    body = resp.get_json()
+    fresh = app.test_client()
+    me = fresh.get("/api/v2/barong/resource/users/me", headers=_signed_headers(body["kid"], body["secret"], "sha512"))
+    assert me.status_code == 200 and me.get_json()["uid"] == otp_api.user.uid
+
+
+def test_service_account_key_reaches_no_resource(otp_api, app):
+    from barong.services import service_accounts
+
+    sa = service_accounts.create(otp_api.user, role="member")  # a role the resource permissions let through
+    key, secret = api_keys.create(sa, "HS256", require_otp=False)
+    db.session.commit()
+    fresh = app.test_client()
+    resp = fresh.get("/api/v2/barong/resource/users/me", headers=_signed_headers(key.kid, secret))
+    assert resp.status_code == 404 and errors(resp) == ["record.not_found"], errors(resp)
