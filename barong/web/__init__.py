@@ -1,10 +1,13 @@
 """HTML: the end-user site (web/account) and the operator console (web/console)."""
 from __future__ import annotations
 
-from flask import Flask, redirect, url_for
+from flask import Flask
 
 
 def register_web(app: Flask) -> None:
-    from barong.web import home
+    from barong.web import account, home, support
 
+    support.init_app(app)
     app.register_blueprint(home.bp)
+    app.register_blueprint(account.bp)
+    __import__("barong.web.console", fromlist=["register"]).register(app)  # operator console, /admin

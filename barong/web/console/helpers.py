@@ -1,0 +1,252 @@
+"""Console plumbing: the guard decorator, page-or-partial rendering, toasts, audit,
+form errors from service codes, paging."""
+from __future__ import annotations
+
+import functools
+import json
+import math
+from urllib.parse import urlencode
+
+from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.routing import BuildError
+
+from barong.errors import BarongError
+from barong.services import activities
+from barong.services.unit_of_work import durable
+from barong.web.console import policy
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
+
+
+def actor():
+    """The signed-in operator (a User)."""
+    return current_user._get_current_object()
+
+
+# ---- guard ----------------------------------------------------------------------------------
+
+def _login_url() -> str:
+    try:
+        return url_for("account.login", next=request.full_path.rstrip("?"))
+    except BuildError:  # the site's login page is not mounted
+        return "/"
+
+
+def _record_denied(user_id: int, capability: str, path: str, method: str) -> None:
+    from barong.extensions import db
+    from barong.models import User
+
+    user = db.session.get(User, user_id)
+    if user is not None:
+        activities.record_admin(user, topic="console", action=capability, result="denied",
+                                target_uid=request.values.get("uid"), data={"path": path, "method": method})
+
+
+def console_requires(*capabilities: str):
+    """Guard a console view: signed in (else → login), and every capability granted by
+    the admin API's rules (else 403; a refused state-changing call is audited as denied)."""
+    for c in capabilities:
+        if c not in policy.CAPABILITIES:
+            raise KeyError(f"unknown console capability {c!r}")
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            user = current_user
+            if not getattr(user, "is_authenticated", False):
+                if is_htmx():
+                    resp = Response(status=401)
+                    resp.headers["HX-Redirect"] = _login_url()
+                    return resp
+                return redirect(_login_url())
+            missing = [c for c in capabilities if not policy.can(user, c)]
+            if missing:
+                if request.method not in ("GET", "HEAD"):
+                    durable(_record_denied, user.id, missing[0], request.path, request.method)
+                return forbidden()
+            return view(*args, **kwargs)
+
+        wrapper.console_capabilities = capabilities
+        return wrapper
+
+    return decorator
+
+
+def forbidden():
+    if is_htmx():
+        resp = make_response("", 403)
+        toast(resp, "You are not allowed to do that.", "error")
+        return resp
+    return render_template("console/forbidden.html"), 403
+
+
+# ---- responses ------------------------------------------------------------------------------
+
+def render_page_or_partial(page_template: str, partial_template: str, status: int = 200, **ctx):
+    """The same endpoint answers a full page, or only the fragment for an htmx request."""
+    if is_htmx():
+        return make_response(render_template(partial_template, **ctx), status)
+    return make_response(render_template(page_template, **ctx), status)
+
+
+def toast(resp, message: str, level: str = "success"):
+    """Attach an `HX-Trigger: toast` (the layout shows it) to an htmx response."""
+    existing = resp.headers.get("HX-Trigger")
+    events = json.loads(existing) if existing else {}
+    events["toast"] = {"message": message, "level": level}
+    resp.headers["HX-Trigger"] = json.dumps(events)
+    return resp
+
+
+def done(message: str, fragment_template: str | None = None, fallback_url: str | None = None, **ctx):
+    """Success: the updated fragment + toast for htmx; flash + redirect (PRG) without JS."""
+    if is_htmx():
+        body = render_template(fragment_template, **ctx) if fragment_template else ""
+        return toast(make_response(body, 200), message)
+    flash(message, "success")
+    return redirect(fallback_url or request.referrer or url_for("console.dashboard"))
+
+
+def audit(topic: str, action: str, target_uid: str | None = None, data: dict | None = None):
+    """Every console action lands in the admin audit log (payload masked by activities)."""
+    return activities.record_admin(actor(), topic=topic, action=action, result="succeed",
+                                   target_uid=target_uid, data=data)
+
+
+# ---- form errors ----------------------------------------------------------------------------
+
+MESSAGES = {
+    "blank": "Can't be blank.",
+    "empty": "Can't be blank.",
+    "missing": "Can't be blank.",
+    "invalid": "Is not valid.",
+    "taken": "Is already taken.",
+    "too_short": "Is too short.",
+    "too_long": "Is too long.",
+    "inclusion": "Is not one of the allowed values.",
+    "doesnt_exist": "Does not exist.",
+    "no_change": "Is unchanged.",
+    "not_integer": "Must be a whole number.",
+}
+
+
+def humanize(code: str) -> str:
+    last = code.rsplit(".", 1)[-1]
+    for key, text in MESSAGES.items():
+        if last == key or last.endswith("_" + key) or last.startswith(key + "_"):
+            return text
+    return code
+
+
+def field_errors(err: BarongError, fields: tuple[str, ...]) -> dict[str, list[str]]:
+    """Spread a service error's codes over form fields (flaskbb's populate_errors):
+    `value.invalid` → value, `admin.permissions.invalid_verb` → verb, others → `_form`."""
+    out: dict[str, list[str]] = {}
+    for code in err.codes:
+        target = None
+        if err.field in fields:
+            target = err.field
+        else:
+            head, last = code.split(".", 1)[0], code.rsplit(".", 1)[-1]
+            if head in fields:
+                target = head
+            else:
+                for f in fields:
+                    if last.endswith("_" + f) or last.startswith(f + "_"):
+                        target = f
+                        break
+        message = humanize(code) if target else code
+        out.setdefault(target or "_form", []).append(f"{message} ({code})" if target else message)
+    return out
+
+
+def invalid(template: str, **ctx):
+    """422 + the re-rendered form fragment (htmx swaps 422, see the layout's config)."""
+    resp = make_response(render_template(template, **ctx), 422)
+    if is_htmx():
+        toast(resp, "Please correct the highlighted fields.", "error")
+    return resp
+
+
+def refused(err: BarongError):
+    """A business refusal that is not a form field error (409 claimed, 422 self change…)."""
+    if is_htmx():
+        resp = make_response("", err.status)
+        resp.headers["HX-Reswap"] = "none"
+        return toast(resp, humanize_refusal(err), "error")
+    flash(humanize_refusal(err), "error")
+    return redirect(request.referrer or url_for("console.dashboard"))
+
+
+REFUSALS = {
+    "admin.user.update_himself": "You cannot change your own account here.",
+    "admin.user.superadmin_change": "Only a superadmin may change a superadmin.",
+    "admin.kyc.claimed": "Another reviewer is deciding this applicant.",
+    "admin.kyc.not_pending": "This applicant has already been decided.",
+    "admin.user.role_no_change": "The user already has that role.",
+    "admin.user.state_no_change": "The user is already in that state.",
+    "admin.user.otp_no_change": "2FA is already off.",
+    "role.doesnt_exist": "That role does not exist.",
+}
+
+
+def humanize_refusal(err: BarongError) -> str:
+    return REFUSALS.get(err.code, err.code)
+
+
+# ---- paging ---------------------------------------------------------------------------------
+
+class Page:
+    def __init__(self, items, total: int, page: int, limit: int, args: dict):
+        self.items, self.total, self.page, self.limit = list(items), total, page, limit
+        self.pages = max(1, math.ceil(total / limit)) if limit else 1
+        self._args = {k: v for k, v in args.items() if v not in (None, "") and k != "page"}
+
+    def url(self, page: int) -> str:
+        return "?" + urlencode({**self._args, "page": page})
+
+    def sort_url(self, column: str, current: str | None, ordering: str | None) -> str:
+        new = "desc" if current == column and ordering != "desc" else "asc"
+        return "?" + urlencode({**self._args, "order_by": column, "ordering": new, "page": 1})
+
+
+def int_arg(args, name: str, default: int, lo: int = 1, hi: int = 1000) -> int:
+    try:
+        value = int(args.get(name) or default)
+    except (TypeError, ValueError):
+        value = default
+    return max(lo, min(hi, value))
+
+
+def paginate(query, args, default_limit: int = 25) -> Page:
+    page = int_arg(args, "page", 1, 1, 10**6)
+    limit = int_arg(args, "limit", default_limit, 1, 500)
+    total = query.order_by(None).count() if hasattr(query, "count") else len(query)
+    items = query.offset((page - 1) * limit).limit(limit).all()
+    return Page(items, total, page, limit, dict(args))
+
+
+# ---- templates ------------------------------------------------------------------------------
+
+def install_template_helpers(bp) -> None:
+    @bp.context_processor
+    def _helpers():
+        return {"console_can": lambda capability: policy.can(current_user, capability)}
+
+    @bp.app_template_filter("console_dt")
+    def _dt(value):
+        return value.strftime("%Y-%m-%d %H:%M") if value else "—"
+
+    @bp.app_template_filter("console_json")
+    def _fromjson(value):
+        try:
+            return json.loads(value) if value else {}
+        except ValueError:
+            return {}
+
+
+def abort_404():
+    abort(404)

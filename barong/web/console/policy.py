@@ -1,0 +1,83 @@
+"""What a console user may do: the SAME two layers as the admin JSON API.
+
+Every console capability names the admin API call it is equivalent to (verb + path)
+and the admin ability that call needs. A capability is granted when
+
+1. the gateway permission table lets the user's role make that call
+   (barong.services.permissions.decide — what barong.authz asks; the rows edited on the
+   Permissions page, so a change there is effective at once), and
+2. the role's abilities (barong.services.abilities, abilities.yml) allow the action.
+
+Templates hide what `can()` refuses; `@console_requires` refuses it on the server.
+"""
+from __future__ import annotations
+
+from flask import g
+
+API = "api/v2/barong/admin/"
+
+#: capability → (ability action, ability subject or None for "no ability check", verb, admin API path)
+CAPABILITIES: dict[str, tuple[str | None, str | None, str, str]] = {
+    "dashboard": ("read", "User", "GET", API + "metrics"),
+    "users.read": ("read", "User", "GET", API + "users"),
+    "users.update": ("update", "User", "PUT", API + "users"),
+    "users.role": ("update", "Role", "POST", API + "users/role"),
+    "labels.create": ("create", "Label", "POST", API + "users/labels"),
+    "labels.update": ("update", "Label", "PUT", API + "users/labels"),
+    "labels.destroy": ("destroy", "Label", "DELETE", API + "users/labels"),
+    "comments.create": (None, None, "POST", API + "users/comments"),
+    "data_storage.destroy": ("destroy", "User", "DELETE", API + "users/data_storage"),
+    "api_keys.read": ("read", "APIKey", "GET", API + "api_keys"),
+    "kyc.read": ("read", "User", "GET", API + "users/documents/pending"),
+    "kyc.decide": ("update", "Label", "POST", API + "users/labels/update"),
+    "permissions.read": ("read", "Permission", "GET", API + "permissions"),
+    "permissions.create": ("create", "Permission", "POST", API + "permissions"),
+    "permissions.update": ("update", "Permission", "PUT", API + "permissions"),
+    "permissions.destroy": ("destroy", "Permission", "DELETE", API + "permissions"),
+    "restrictions.read": ("read", "Restriction", "GET", API + "restrictions"),
+    "restrictions.create": ("create", "Restriction", "POST", API + "restrictions"),
+    "restrictions.update": ("update", "Restriction", "PUT", API + "restrictions"),
+    "restrictions.destroy": ("destroy", "Restriction", "DELETE", API + "restrictions"),
+    "whitelink.create": ("create", "Restriction", "POST", API + "restrictions/whitelink"),
+    "levels.read": ("read", "Level", "GET", API + "levels"),
+    "activities.read": ("read", "Activity", "GET", API + "activities"),
+    "activities.admin": ("read", "AdminActivity", "GET", API + "activities/admin"),
+    # The event outbox has no admin API twin: it is an operator's view of the Event API,
+    # granted to whoever may read the admin audit log.
+    "outbox.read": ("read", "AdminActivity", "GET", API + "activities/admin"),
+}
+
+
+def gateway_permits(role: str, verb: str, path: str) -> bool:
+    """The RBAC decision barong.authz takes for (role, verb, path), without its side effects."""
+    from barong.services import permissions
+
+    return permissions.decide(role, verb, path).allowed
+
+
+def ability_allows(user, action: str | None, subject: str | None) -> bool:
+    from barong.services import abilities
+
+    return action is None or abilities.can(user, action, subject)
+
+
+def can(user, capability: str) -> bool:
+    """May `user` use `capability`? Memoised per request (templates ask often)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    action, subject, verb, path = CAPABILITIES[capability]
+    cache = g.setdefault("_console_can", {})
+    key = (user.uid, user.role, capability)
+    if key not in cache:
+        cache[key] = gateway_permits(user.role, verb, path) and ability_allows(user, action, subject)
+    return cache[key]
+
+
+def can_enter(user) -> bool:
+    """The console is for roles that may read something in it."""
+    return any(can(user, c) for c in ("dashboard", "users.read", "kyc.read", "restrictions.read",
+                                      "permissions.read", "activities.read"))
+
+
+def clear_memo() -> None:
+    g.pop("_console_can", None)

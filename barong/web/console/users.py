@@ -1,0 +1,265 @@
+"""Users: live search over every admin/users filter, the user page (UserWithKYC and
+more), and the operator actions on a user. Every action calls the admin services
+(barong.services.admin_users / comments / identity), which check abilities, apply
+Barong's guards and write the admin audit row."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+
+from flask import render_template, request
+from sqlalchemy import or_
+
+from barong.errors import BarongError
+from barong.extensions import db
+from barong.models import APIKey, Permission, User, utcnow
+from barong.services import admin_activities, admin_users, comments, identity
+from barong.web.console import bp
+from barong.web.console.helpers import (
+    Page,
+    actor,
+    audit,
+    console_requires,
+    done,
+    field_errors,
+    int_arg,
+    invalid,
+    policy,
+    refused,
+    render_page_or_partial,
+)
+
+STATES = ("active", "pending", "banned", "locked", "deleted")
+SORTABLE = ("uid", "email", "role", "level", "state", "otp", "created_at", "updated_at")
+FILTER_FIELDS = ("q", "uid", "email", "role", "state", "level", "country", "range", "from", "to", "order_by",
+                 "ordering", "limit")
+
+
+def _day_to_unix(raw: str | None, end: bool = False) -> int | None:
+    try:
+        d = date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+    if d is None:
+        return None
+    return int(datetime.combine(d, time.max if end else time.min, tzinfo=timezone.utc).timestamp())
+
+
+def service_params(args) -> dict:
+    """Console form → admin/users params (dates become unix seconds)."""
+    params = {k: args.get(k) for k in ("uid", "email", "role", "state", "level", "country", "range", "ordering",
+                                       "order_by") if args.get(k)}
+    params["from"] = _day_to_unix(args.get("from"))
+    params["to"] = _day_to_unix(args.get("to"), end=True)
+    params.setdefault("order_by", "created_at")
+    params.setdefault("ordering", "desc")
+    return params
+
+
+def roles() -> list[str]:
+    return [r for (r,) in db.session.query(Permission.role).distinct().order_by(Permission.role)]
+
+
+@bp.get("/users")
+@console_requires("users.read")
+def users_index():
+    args = request.args
+    error = None
+    try:
+        query, conds, f = admin_users.search_query(service_params(args))
+    except BarongError as err:
+        error, f = err.codes, {}
+        query, conds = db.session.query(User).filter(User.id < 0), [User.id < 0]
+    text = (args.get("q") or "").strip()
+    if text:  # the console's live box: part of an email, or a uid
+        like = f"%{text.lower()}%"
+        cond = or_(User.email_lower.like(like), User.uid == text.upper(), User.username == text.lower())
+        query, conds = query.filter(cond), [*conds, cond]
+    page_no, limit = int_arg(args, "page", 1, 1, 10**6), int_arg(args, "limit", 25, 1, 100)
+    total = admin_users.count(conds)
+    items = query.limit(limit).offset((page_no - 1) * limit).all()
+    page = Page(items, total, page_no, limit, {k: args.get(k) for k in FILTER_FIELDS})
+    ctx = dict(page=page, args=args, error=error, states=STATES, roles=roles(), sortable=SORTABLE,
+               order_by=f.get("order_by", "created_at"), ordering=f.get("ordering", "desc"), active="users")
+    return render_page_or_partial("console/users/index.html", "console/users/_table.html", **ctx)
+
+
+# ---- the user page ----------------------------------------------------------------------------
+
+def _load(uid: str) -> User:
+    return admin_users.get(uid, full=True)
+
+
+def _api_keys(user: User) -> list[APIKey]:
+    return (db.session.query(APIKey).filter_by(key_holder_account_type="User", key_holder_account_id=user.id)
+            .order_by(APIKey.id).all())
+
+
+def _context(user: User) -> dict:
+    ctx = dict(user=user, states=STATES, roles=roles(), now=utcnow(), active="users",
+               locked=bool(user.locked_until and user.locked_until > utcnow()))
+    if policy.can(actor(), "api_keys.read"):
+        ctx["api_keys"] = _api_keys(user)
+    if policy.can(actor(), "activities.read"):
+        ctx["user_activity"], _ = admin_activities.search("user", {"uid": user.uid}, 1, 20)
+    if policy.can(actor(), "activities.admin"):
+        ctx["admin_activity"] = (admin_activities.search_query("admin", {"target_uid": user.uid}).limit(20).all())
+    return ctx
+
+
+@bp.get("/users/<uid>")
+@console_requires("users.read")
+def users_show(uid):
+    user = _load(uid)
+    return render_template("console/users/show.html", **_context(user))
+
+
+def _summary(user: User, message: str):
+    return done(message, "console/users/_summary.html", fallback_url=_url(user), **_context(user))
+
+
+def _url(user: User) -> str:
+    from flask import url_for
+
+    return url_for("console.users_show", uid=user.uid)
+
+
+@bp.post("/users/<uid>/state")
+@console_requires("users.update")
+def users_state(uid):
+    user = _load(uid)
+    state = (request.form.get("state") or "").strip()
+    if state not in STATES:
+        return invalid("console/users/_summary.html", errors={"state": ["Pick a state."]}, **_context(user))
+    try:
+        admin_users.update(user, state=state, actor=actor())
+    except BarongError as err:
+        return refused(err)
+    return _summary(user, f"State set to {state}.")
+
+
+@bp.post("/users/<uid>/otp")
+@console_requires("users.update")
+def users_reset_otp(uid):
+    user = _load(uid)
+    try:
+        admin_users.update(user, otp=False, actor=actor())
+    except BarongError as err:
+        return refused(err)
+    return _summary(user, "2FA reset: the user must set it up again.")
+
+
+@bp.post("/users/<uid>/role")
+@console_requires("users.role")
+def users_role(uid):
+    user = _load(uid)
+    role = (request.form.get("role") or "").strip()
+    try:
+        admin_users.change_role(user, role, actor=actor())
+    except BarongError as err:
+        if err.code == "role.doesnt_exist" or err.code.endswith("empty_role"):
+            return invalid("console/users/_summary.html", errors=field_errors(err, ("role",)), **_context(user))
+        return refused(err)
+    return _summary(user, f"Role set to {role}.")
+
+
+@bp.post("/users/<uid>/unlock")
+@console_requires("users.update")
+def users_unlock(uid):
+    user = _load(uid)
+    try:
+        admin_users.guard(actor(), user)
+    except BarongError as err:
+        return refused(err)
+    was = user.locked_until
+    identity.unlock(user)
+    audit("users", "unlock", target_uid=user.uid, data={"locked_until": was.isoformat() if was else None})
+    return _summary(user, "Login lockout lifted.")
+
+
+# ---- labels -----------------------------------------------------------------------------------
+
+LABEL_FIELDS = ("key", "value", "scope", "description")
+
+
+def _labels_response(user: User, message: str):
+    db.session.expire(user, ["labels"])
+    return done(message, "console/users/_labels_and_summary.html", fallback_url=_url(user), **_context(user))
+
+
+@bp.post("/users/<uid>/labels")
+@console_requires("labels.create")
+def labels_create(uid):
+    user = _load(uid)
+    form = {k: (request.form.get(k) or "").strip() for k in LABEL_FIELDS}
+    try:
+        admin_users.add_label(user, form["key"], form["value"], scope=form["scope"] or "public",
+                              description=form["description"] or None, actor=actor())
+    except BarongError as err:
+        if err.status == 422 and err.code not in ("admin.user.superadmin_change",):
+            db.session.rollback()
+            user = _load(uid)
+            return invalid("console/users/_labels.html", label_form=form,
+                           label_errors=field_errors(err, LABEL_FIELDS), **_context(user))
+        return refused(err)
+    return _labels_response(user, f"Label {form['key']} added.")
+
+
+@bp.post("/users/<uid>/labels/edit")
+@console_requires("labels.update")
+def labels_update(uid):
+    user = _load(uid)
+    form = {k: (request.form.get(k) or "").strip() for k in LABEL_FIELDS}
+    try:
+        admin_users.edit_label(user, form["key"], form["scope"], form["value"],
+                               description=form["description"] or None, actor=actor())
+    except BarongError as err:
+        if err.status == 422 and err.code != "admin.user.superadmin_change":
+            db.session.rollback()
+            user = _load(uid)
+            return invalid("console/users/_labels.html", edit_form=form,
+                           edit_errors=field_errors(err, LABEL_FIELDS), **_context(user))
+        return refused(err)
+    return _labels_response(user, f"Label {form['key']} updated.")
+
+
+@bp.post("/users/<uid>/labels/delete")
+@console_requires("labels.destroy")
+def labels_delete(uid):
+    user = _load(uid)
+    key, scope = request.form.get("key", ""), request.form.get("scope", "")
+    try:
+        admin_users.delete_label(user, key, scope, actor=actor())
+    except BarongError as err:
+        return refused(err)
+    return _labels_response(user, f"Label {key} removed.")
+
+
+# ---- comments, data storage -------------------------------------------------------------------
+
+@bp.post("/users/<uid>/comments")
+@console_requires("comments.create")
+def comments_create(uid):
+    user = _load(uid)
+    form = {"title": (request.form.get("title") or "").strip(), "data": request.form.get("data") or ""}
+    try:
+        comments.add(user, form["title"], form["data"], actor=actor())
+    except BarongError as err:
+        db.session.rollback()
+        user = _load(uid)
+        return invalid("console/users/_comments.html", comment_form=form,
+                       comment_errors=field_errors(err, ("title", "data")), **_context(user))
+    db.session.expire(user, ["comments"])
+    return done("Comment added.", "console/users/_comments.html", fallback_url=_url(user), **_context(user))
+
+
+@bp.post("/users/<uid>/data_storage/delete")
+@console_requires("data_storage.destroy")
+def data_storage_delete(uid):
+    user = _load(uid)
+    title = request.form.get("title", "")
+    try:
+        admin_users.delete_data_storage(user, title, actor=actor())
+    except BarongError as err:
+        return refused(err)
+    return done(f"Data storage {title} removed.", "console/users/_data_storage.html", fallback_url=_url(user),
+                **_context(user))
