@@ -35,14 +35,14 @@ def _login_url() -> str:
         return "/"
 
 
-def _record_denied(user_id: int, capability: str, path: str, method: str) -> None:
+def _record_denied(user_id: int, capability: str, path: str, method: str, target_uid: str | None) -> None:
     from barong.extensions import db
     from barong.models import User
 
     user = db.session.get(User, user_id)
     if user is not None:
         activities.record_admin(user, topic="console", action=capability, result="denied",
-                                target_uid=request.values.get("uid"), data={"path": path, "method": method})
+                                target_uid=target_uid, data={"path": path, "method": method})
 
 
 def console_requires(*capabilities: str):
@@ -65,7 +65,8 @@ def console_requires(*capabilities: str):
             missing = [c for c in capabilities if not policy.can(user, c)]
             if missing:
                 if request.method not in ("GET", "HEAD"):
-                    durable(_record_denied, user.id, missing[0], request.path, request.method)
+                    target = (request.view_args or {}).get("uid") or request.values.get("uid")
+                    durable(_record_denied, user.id, missing[0], request.path, request.method, target)
                 return forbidden()
             return view(*args, **kwargs)
 
