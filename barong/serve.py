@@ -59,6 +59,7 @@ class Supervisor:
         self.argv = {"web": web, "dispatcher": dispatcher}
         self.procs: dict[str, subprocess.Popen] = {}
         self.stopping = False
+        self.signalled = False
         self.restart_delay = 1.0
 
     def spawn(self, name: str) -> None:
@@ -72,6 +73,7 @@ class Supervisor:
         self._signal_all(signal.SIGTERM)
 
     def _signal_all(self, sig) -> None:
+        self.signalled = True
         for proc in self.procs.values():
             if proc.poll() is None:
                 try:

@@ -26,6 +26,7 @@ def dispatch(once: bool, interval: float):
                                    "(mails are retried by `flask mail retry`)")
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("pika").setLevel(logging.CRITICAL)  # tracebacks per failed connect; we log one line
     dispatcher = Dispatcher(app, poll_interval=interval)
     if once:
         result = dispatcher.run_once()
