@@ -180,9 +180,9 @@ class Dispatcher:
                     self._next_mail_retry = time.monotonic() + self.mail_retry_interval
                 try:
                     result = self.run_once()
-                except Exception:  # database hiccup: keep the worker alive, try again later
+                except Exception as exc:  # database hiccup: keep the worker alive, try again later
                     log.exception("dispatch pass failed")
-                    result = BatchResult(error="broker: dispatch pass failed")
+                    result = BatchResult(error=f"database: {exc!r}")
                 if result.error:
                     self._backoff = min(self.max_backoff, max(1.0, self._backoff * 2))
                     log.warning("dispatcher backing off %.0f s: %s", self._backoff, result.error)
