@@ -1,0 +1,123 @@
+"""The operator console in a real browser: find a user, review and approve their
+documents (the level rises); compliance cannot see permissions; a permission added in
+the console changes what `/api/v2/auth/…` answers."""
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from barong.extensions import db
+from barong.models import User
+from barong.services import documents, profiles, unit_of_work
+from tests.browser.support import png_bytes
+from tests.helpers import DEFAULT_PASSWORD, UA
+
+pytestmark = pytest.mark.browser
+
+
+def sign_in(page, live_server, user, next_path="/admin/"):
+    page.goto(f"{live_server}{next_path}")  # the console sends strangers to the site's login
+    assert "/login?next=" in page.url
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(re.escape(live_server + next_path) + "$"))
+
+
+def make_applicant(make_user):
+    user = make_user(email="applicant@example.com", private_labels={"email": "verified", "phone": "verified"})
+    profiles.create(user, {"first_name": "Ada", "last_name": "Lovelace", "dob": "1990-01-02", "country": "GB",
+                           "city": "London", "address": "1 Main St", "postcode": "N1"}, confirm=True)
+    documents.create(user, [("passport.png", png_bytes(320, 200))], "Passport",
+                     doc_expire=(date.today() + timedelta(days=400)).isoformat(), doc_number="AB123456")
+    unit_of_work.commit()
+    return user
+
+
+def level_of(uid):
+    db.session.expire_all()
+    return db.session.query(User).filter_by(uid=uid).one().level
+
+
+def test_admin_finds_user_reviews_and_approves_documents(live_server, page, make_user, mailbox):
+    applicant = make_applicant(make_user)
+    assert applicant.level == 2
+    admin = make_user(role="admin")
+    sign_in(page, live_server, admin, "/admin/users")
+
+    # live search by email
+    page.get_by_label("Search").fill("applicant@exa")
+    row = page.locator("#users-table tbody tr").filter(has_text="applicant@example.com")
+    expect(row).to_have_count(1)
+    expect(page.locator("#users-table tbody tr")).to_have_count(1)
+    row.get_by_role("link", name="applicant@example.com").click()
+    page.wait_for_url(f"**/admin/users/{applicant.uid}")
+    expect(page.locator("#user-summary [data-field=level]")).to_have_text("2")
+    expect(page.locator("#user-documents img")).to_be_visible()  # in-page preview of the upload
+
+    # one screen per applicant: profile and documents side by side; `a` approves
+    page.get_by_role("link", name="Review documents").click()
+    page.wait_for_url(f"**/admin/kyc/{applicant.uid}")
+    expect(page.locator("#user-profile")).to_contain_text("Lovelace")
+    expect(page.locator("#user-documents img")).to_be_visible()
+    page.keyboard.press("a")
+    page.wait_for_url(re.compile(r"/admin/kyc$"))  # the queue is empty now
+    expect(page.locator("#flashes")).to_contain_text("documents approved")
+    assert level_of(applicant.uid) == 3
+
+    page.goto(f"{live_server}/admin/users/{applicant.uid}")
+    expect(page.locator("#user-summary [data-field=level]")).to_have_text("3")
+    assert any(m["To"] == "applicant@example.com" for m in mailbox())
+
+
+def test_reject_with_reason_from_the_keyboard(live_server, page, make_user):
+    applicant = make_applicant(make_user)
+    sign_in(page, live_server, make_user(role="compliance"), "/admin/kyc")
+    page.get_by_role("link", name="Start reviewing").click()
+    page.wait_for_url(f"**/admin/kyc/{applicant.uid}")
+    page.keyboard.press("r")                         # focuses the reason
+    expect(page.locator("#reject-reason")).to_be_focused()
+    page.keyboard.type("Photo is blurred")
+    page.keyboard.press("Enter")                     # Enter in the reason rejects
+    page.wait_for_url(re.compile(r"/admin/kyc$"))
+    db.session.expire_all()
+    assert applicant.private_labels()["document"] == "rejected" and level_of(applicant.uid) == 2
+
+
+def test_compliance_cannot_see_permissions(live_server, page, make_user):
+    sign_in(page, live_server, make_user(role="compliance"), "/admin/")
+    nav = page.locator(".cx-nav")
+    expect(nav.get_by_role("link", name="KYC review")).to_be_visible()
+    expect(nav.get_by_role("link", name="Permissions")).to_have_count(0)
+    response = page.goto(f"{live_server}/admin/permissions")
+    assert response.status == 403
+    expect(page.locator("main")).to_contain_text("may not open this page")
+
+
+def test_permission_added_in_console_changes_the_gateway(live_server, page, browser, make_user):
+    member = make_user(email="member@example.com")
+    api = browser.new_context(user_agent=UA)
+    try:
+        login = api.request.post(f"{live_server}/api/v2/barong/identity/sessions",
+                                 data={"email": member.email, "password": DEFAULT_PASSWORD})
+        assert login.status == 201
+        target = f"{live_server}/api/v2/auth/api/v2/peatio/admin/orders"
+        assert api.request.get(target).status == 401
+
+        sign_in(page, live_server, make_user(role="superadmin"), "/admin/permissions")
+        form = page.locator("form.add-row")
+        form.get_by_label("Role").fill("member")
+        form.get_by_label("Verb").select_option("GET")
+        form.get_by_label("Path prefix").fill("api/v2/peatio/admin")
+        form.get_by_label("Action").select_option("ACCEPT")
+        form.get_by_role("button", name="Add").click()
+        expect(page.locator("#toasts")).to_contain_text("api/v2/peatio/admin")
+        expect(page.locator("table.permissions")).to_contain_text("api/v2/peatio/admin")
+
+        allowed = api.request.get(target)
+        assert allowed.status == 200 and allowed.headers["authorization"].startswith("Bearer ")
+    finally:
+        api.close()
