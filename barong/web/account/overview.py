@@ -1,0 +1,40 @@
+"""Account home: the user's level and the checklist to the next one (from `levels`)."""
+from __future__ import annotations
+
+from flask_login import current_user, login_required
+
+from barong.api import entities
+from barong.extensions import db
+from barong.models import Level
+from barong.services import otp, profiles
+from barong.web.account import bp
+from barong.web.support import render_page
+
+#: where a level's requirement is met, by label key
+STEP_ENDPOINTS = {"email": "account.confirmation_resend", "phone": "account.phones_page",
+                  "document": "account.documents_page", "address": "account.address", "profile": "account.profile"}
+
+
+def checklist(user) -> list[dict]:
+    """One step per level: done when the user holds the level's private label; the
+    label's current value (e.g. `document: pending`) says where a step stands."""
+    private = user.private_labels()
+    steps, blocked = [], False
+    for level in db.session.query(Level).order_by(Level.id):
+        value = private.get(level.key)
+        done = value == level.value
+        steps.append({"level": level.id, "key": level.key, "value": level.value, "current": value,
+                      "done": done, "available": not blocked, "endpoint": STEP_ENDPOINTS.get(level.key),
+                      "description": level.description})
+        blocked = blocked or not done
+    return steps
+
+
+@bp.get("/")
+@login_required
+def home():
+    user = current_user
+    own = profiles.list_for(user)
+    return render_page("account/home.html", user=user, steps=checklist(user), profile=own[-1] if own else None,
+                       profile_entity=entities.profile(own[-1]) if own else None,
+                       recovery_left=otp.recovery_codes_left(user) if user.otp else None)
