@@ -32,13 +32,33 @@ def _app(tmp_path_factory):
             db.drop_all()
 
 
+SEED_TABLES = ("levels", "permissions", "restrictions")
+_seed_snapshot: dict = {}
+
+
 def _wipe():
-    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-    else:
-        for t in tables:
-            db.session.execute(text(f'DELETE FROM "{t}"'))
+    # DELETE beats TRUNCATE on tiny tables (PostgreSQL's TRUNCATE rewrites files: ~20 ms a table).
+    for t in reversed(db.metadata.sorted_tables):
+        db.session.execute(text(f'DELETE FROM "{t.name}"'))
+    db.session.commit()
+
+
+def _reseed():
+    """Restore the seeded rows: seed once per session, then bulk re-insert a snapshot (fast)."""
+    if not _seed_snapshot:
+        seeding.seed()
+        db.session.commit()
+        for name in SEED_TABLES:
+            table = db.metadata.tables[name]
+            _seed_snapshot[name] = [dict(r._mapping) for r in db.session.execute(table.select())]
+        return
+    for name in SEED_TABLES:
+        rows = _seed_snapshot[name]
+        if rows:
+            db.session.execute(db.metadata.tables[name].insert(), rows)
+        if db.engine.dialect.name == "postgresql" and name != "levels":
+            db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                                    f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {name}), false)"))
     db.session.commit()
 
 
@@ -48,8 +68,7 @@ def app(_app):
     saved = dict(_app.config)
     with _app.app_context():
         _wipe()
-        seeding.seed()
-        db.session.commit()
+        _reseed()
         caches.clear_all()
     _app.extensions.pop("barong_after_commit", None)
     ctx = _app.app_context()
