@@ -42,7 +42,7 @@ def delete_me(user: User, password: str, otp_code: str | None, info: RequestInfo
             raise BarongError("resource.user.missing_otp_code", 422, field="otp_code")
         if not str(otp_code).strip():
             raise BarongError("resource.user.empty_otp_code", 422, field="otp_code")
-        if not otp.verify(user, otp_code):
+        if not otp.verify_guarded(user, otp_code):
             raise BarongError("resource.user.invalid_otp", 422, field="otp_code")
     labels.set_value(user, "delete", "by_user", scope="private")
     if user.state != "deleted":  # a custom state_triggers config may not map `delete`

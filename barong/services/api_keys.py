@@ -30,7 +30,7 @@ def check_otp(user: User | None, code: str | None, prefix: str = "resource.api_k
         raise BarongError(f"{prefix}.missing_totp", 422)
     from barong.services import otp
 
-    if not otp.verify(user, code):
+    if not otp.verify_guarded(user, code):
         raise BarongError(f"{prefix}.invalid_totp", 422)
 
 

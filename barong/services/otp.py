@@ -90,6 +90,48 @@ def recovery_codes_left(user: User) -> int:
     return len(json.loads(user.otp_recovery_codes or "[]"))
 
 
+# ---- per-account failure limit -----------------------------------------------------------------
+
+#: wrong codes an account may send to the OTP-guarded actions within FAILURE_WINDOW seconds
+MAX_FAILURES = 5
+FAILURE_WINDOW = 300
+
+
+def _limits_on() -> bool:
+    from flask import current_app
+
+    return bool(current_app.config.get("BARONG_RATELIMIT_ENABLED", True))
+
+
+def _failures_key(uid: str) -> str:
+    return f"otp_failures:{uid}"
+
+
+def _note_failure(uid: str) -> None:
+    from barong.services import kv
+
+    count = int(kv.get(_failures_key(uid)) or 0) + 1
+    kv.set(_failures_key(uid), str(count), FAILURE_WINDOW)
+
+
+def verify_guarded(user: User, code: str | None, allow_recovery: bool = False) -> bool:
+    """`verify` for the OTP-guarded actions (2FA enable/disable/verify, API keys, self-delete),
+    limited per account: after MAX_FAILURES wrong codes within FAILURE_WINDOW seconds every
+    attempt is refused with 429 resource.otp.too_many_requests (on top of the per-IP limit).
+    A wrong code is counted even though the request rolls back."""
+    from barong.services import kv
+
+    if _limits_on() and int(kv.get(_failures_key(user.uid)) or 0) >= MAX_FAILURES:
+        raise BarongError("resource.otp.too_many_requests", 429, field="code")
+    if verify(user, code, allow_recovery=allow_recovery):
+        if kv.get(_failures_key(user.uid)):
+            kv.delete(_failures_key(user.uid))
+        return True
+    if _limits_on():
+        durable(_note_failure, user.uid)
+    return False
+
+
 # ---- actions --------------------------------------------------------------------------------
 
 def _failed(user_id: int, action: str, reason: str, info: RequestInfo) -> None:
@@ -181,7 +223,7 @@ def enable(user: User, code: str | None, info: RequestInfo | None = None) -> lis
     if user.otp:
         raise _refuse(user, action, "resource.otp.already_enabled", 400, "2FA has been enabled for this account",
                       info)
-    if not verify_totp(user, code):
+    if not verify_guarded(user, code):
         raise _refuse(user, action, "resource.otp.invalid", 422, "OTP code is invalid", info)
     users.set_otp(user, True)
     if labels.find(user, "otp", "private") is None:
@@ -206,7 +248,7 @@ def disable(user: User, code: str | None, info: RequestInfo | None = None) -> No
     if not user.otp:
         raise _refuse(user, action, "resource.otp.not_enabled", 400, "2FA has not been enabled for this account",
                       info)
-    if not verify(user, code, allow_recovery=True):
+    if not verify_guarded(user, code, allow_recovery=True):
         raise _refuse(user, action, "resource.otp.invalid", 422, "OTP code is invalid", info)
     users.set_otp(user, False)
     label = labels.find(user, "otp", "private")
@@ -229,6 +271,6 @@ def check_code(user: User, code: str | None, info: RequestInfo | None = None) ->
     if not user.otp:
         raise _refuse(user, action, "resource.otp.already_enabled", 400,
                       "2FA has not been enabled for this account", info)
-    if not verify_totp(user, code):
+    if not verify_guarded(user, code):
         raise _refuse(user, action, "resource.otp.invalid", 422, "OTP code is invalid", info)
     activities.record(user, "otp", action, "succeed", info)

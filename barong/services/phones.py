@@ -18,6 +18,9 @@ from barong.services import sms
 from barong.services.request_info import RequestInfo
 
 CHANNELS = ("sms", "call")
+#: wrong codes accepted for one phone before it needs a new code (or FAILURE_WINDOW passes)
+MAX_FAILURES = 5
+FAILURE_WINDOW = 900
 
 
 def normalize(number: str | None) -> tuple[str, str]:
@@ -61,7 +64,21 @@ def _check_channel(channel: str | None) -> str:
     return channel
 
 
+def _failures_key(phone: Phone) -> str:
+    return f"phone_failures:{phone.id}"
+
+
+def _note_failure(key: str) -> None:
+    from barong.services import kv
+
+    kv.set(key, str(int(kv.get(key) or 0) + 1), FAILURE_WINDOW)
+
+
 def _send_new_code(phone: Phone, channel: str) -> None:
+    from barong.services import kv
+
+    if phone.id is not None and kv.get(_failures_key(phone)):
+        kv.delete(_failures_key(phone))  # a fresh code gets fresh attempts
     provider = sms.provider()
     code = None
     if not provider.generates_codes:
@@ -123,10 +140,21 @@ def resend(user: User, number: str, info: RequestInfo | None = None, channel: st
 def verify(user: User, number: str, code: str, info: RequestInfo | None = None) -> Phone:
     """Check the code; on success set validated_at and the private label `phone: verified`
     (→ level recomputation). Raises 400 invalid_num/number_exist, 404 resource.phone.doesnt_exist,
-    404 resource.phone.verification_invalid."""
+    404 resource.phone.verification_invalid, 429 resource.phone.too_many_requests after
+    MAX_FAILURES wrong codes for this phone (until a new code is sent)."""
     digits, _ = validate(number)
     phone = _own_phone(user, digits)
+    from flask import current_app
+
+    from barong.services import kv
+    from barong.services.unit_of_work import durable
+
+    limited = current_app.config.get("BARONG_RATELIMIT_ENABLED", True)
+    if limited and int(kv.get(_failures_key(phone)) or 0) >= MAX_FAILURES:
+        raise BarongError("resource.phone.too_many_requests", 429)
     if not sms.provider().check_code(digits, str(code or "").strip(), phone.code):
+        if limited:
+            durable(_note_failure, _failures_key(phone))  # counted although the request rolls back
         raise BarongError("resource.phone.verification_invalid", 404)
     phone.validated_at = utcnow()
     phone.code = None

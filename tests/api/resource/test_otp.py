@@ -165,3 +165,23 @@ def test_failed_attempts_rate_limited(api, app):
         app.config["BARONG_RATELIMIT_ENABLED"] = False
         rate_limits.reset()
     assert statuses[-1] == 429 and 429 not in statuses[:10]
+
+
+def test_wrong_codes_limited_per_account(otp_api, app):
+    """Five wrong codes lock the OTP-guarded actions of the account, whatever the IP."""
+    from barong.services import rate_limits
+
+    app.config["BARONG_RATELIMIT_ENABLED"] = True
+    rate_limits.reset()
+    try:
+        for _ in range(5):
+            assert otp_api.post("otp/verify", json={"code": "000000"}).status_code == 422
+            rate_limits.reset()  # not the per-IP limit
+        resp = otp_api.post("otp/verify", json={"code": otp_api.totp()})
+        assert resp.status_code == 429 and errors(resp) == ["resource.otp.too_many_requests"]
+        resp = otp_api.post("api_keys", json={"algorithm": "HS256", "totp_code": otp_api.totp()})
+        assert resp.status_code == 429
+    finally:
+        app.config["BARONG_RATELIMIT_ENABLED"] = False
+        rate_limits.reset()
+    assert otp_api.post("otp/verify", json={"code": otp_api.totp()}).status_code == 201

@@ -165,3 +165,26 @@ def test_twilio_verify_service(api, app, twilio):
     assert resp.status_code == 201
     assert twilio.requests[-1]["path"] == "/v2/Services/VA999/VerificationCheck"
     assert isinstance(api.reload(), User) and api.user.level == 2
+
+
+def test_wrong_codes_limited_per_phone(api, app):
+    from barong.services import rate_limits
+
+    api.post("phones", json={"phone_number": NUMBER})
+    app.config["BARONG_RATELIMIT_ENABLED"] = True
+    try:
+        for _ in range(5):
+            rate_limits.reset()
+            resp = api.post("phones/verify", json={"phone_number": NUMBER, "verification_code": "00000"})
+            assert resp.status_code == 404
+        rate_limits.reset()
+        resp = api.post("phones/verify", json={"phone_number": NUMBER, "verification_code": "12345"})
+        assert resp.status_code == 429 and errors(resp) == ["resource.phone.too_many_requests"]
+        rate_limits.reset()
+        assert api.post("phones/send_code", json={"phone_number": NUMBER}).status_code == 201
+        rate_limits.reset()
+        resp = api.post("phones/verify", json={"phone_number": NUMBER, "verification_code": "12345"})
+        assert resp.status_code == 201
+    finally:
+        app.config["BARONG_RATELIMIT_ENABLED"] = False
+        rate_limits.reset()
