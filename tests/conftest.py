@@ -18,10 +18,33 @@ from barong.services import caches, labels, seeding, unit_of_work, users
 from tests.helpers import DEFAULT_PASSWORD, UA, login_as, mails
 
 
+def _worker_database_url() -> str | None:
+    """TEST_DATABASE_URL, with one database per pytest-xdist worker (created when missing)."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker or not url.startswith("postgresql"):
+        return url
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def _app(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("instance")
-    app = create_app(test_config(tmp))
+    overrides = {}
+    url = _worker_database_url()
+    if url:
+        overrides["SQLALCHEMY_DATABASE_URI"] = url
+    app = create_app(test_config(tmp, **overrides))
     with app.app_context():
         db.drop_all()
         db.create_all()
