@@ -59,7 +59,7 @@ class Supervisor:
         self.argv = {"web": web, "dispatcher": dispatcher}
         self.procs: dict[str, subprocess.Popen] = {}
         self.stopping = False
-        self.signalled = False
+        self.signalled: set[int] = set()  # pids already sent SIGTERM
         self.restart_delay = 1.0
 
     def spawn(self, name: str) -> None:
@@ -72,10 +72,10 @@ class Supervisor:
         self.stopping = True
         self._signal_all(signal.SIGTERM)
 
-    def _signal_all(self, sig) -> None:
-        self.signalled = True
-        for proc in self.procs.values():
-            if proc.poll() is None:
+    def _signal_all(self, sig, once: bool = False) -> None:
+        for proc in list(self.procs.values()):
+            if proc.poll() is None and not (once and proc.pid in self.signalled):
+                self.signalled.add(proc.pid)
                 try:
                     proc.send_signal(sig)
                 except ProcessLookupError:
@@ -103,7 +103,7 @@ class Supervisor:
             if next_restart is not None and time.monotonic() >= next_restart:
                 self.spawn("dispatcher")
                 started, next_restart = time.monotonic(), None
-        self._signal_all(signal.SIGTERM)
+        self._signal_all(signal.SIGTERM, once=True)  # e.g. a dispatcher restarted as the signal came
         deadline = time.monotonic() + STOP_TIMEOUT
         for name, proc in self.procs.items():
             try:

@@ -44,7 +44,7 @@ class Consumer:
                               "body": body, "envelope": json.loads(body)})
         return True
 
-    def wait_for(self, event_ids, timeout: float = 5.0) -> list[dict]:
+    def wait_for(self, event_ids, timeout: float = 15.0) -> list[dict]:
         """Messages whose message_id is in `event_ids` (all of them, duplicates kept), in arrival order."""
         wanted = set(event_ids)
         deadline = time.monotonic() + timeout

@@ -17,8 +17,8 @@ from barong.config import ROOT
 CHILD = textwrap.dedent("""
     import os, signal, sys, time
     name, folder, mode = sys.argv[1], sys.argv[2], sys.argv[3]
-    open(os.path.join(folder, f"{name}.{os.getpid()}"), "w").close()
     signal.signal(signal.SIGTERM, lambda *a: (open(os.path.join(folder, f"{name}.{os.getpid()}.stopped"), "w").close(), sys.exit(0)))
+    open(os.path.join(folder, f"{name}.{os.getpid()}"), "w").close()  # "ready": after the handler is set
     if mode == "crash":
         time.sleep(0.3); sys.exit(3)
     while True:
@@ -40,7 +40,7 @@ def _pids(tmp_path: Path, name: str) -> list[int]:
     return [int(p.name.split(".")[1]) for p in tmp_path.glob(f"{name}.*") if not p.name.endswith(".stopped")]
 
 
-def _wait(predicate, timeout=5.0):
+def _wait(predicate, timeout=15.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -66,7 +66,7 @@ def test_signal_stops_web_and_dispatcher_gracefully(tmp_path, sig):
     assert _wait(lambda: _pids(tmp_path, "web") and _pids(tmp_path, "dispatcher"))
     children = _pids(tmp_path, "web") + _pids(tmp_path, "dispatcher")
     sup.send_signal(sig)
-    assert sup.wait(timeout=10) == 0
+    assert sup.wait(timeout=20) == 0
     assert len(list(tmp_path.glob("*.stopped"))) == 2  # both got SIGTERM (graceful), not a kill
     assert not any(_alive(pid) for pid in children)
 
@@ -74,7 +74,7 @@ def test_signal_stops_web_and_dispatcher_gracefully(tmp_path, sig):
 def test_crashed_dispatcher_is_restarted(tmp_path):
     sup = _start(tmp_path, dispatcher_mode="crash")
     try:
-        assert _wait(lambda: len(_pids(tmp_path, "dispatcher")) >= 2, timeout=8)
+        assert _wait(lambda: len(_pids(tmp_path, "dispatcher")) >= 2)
         assert len(_pids(tmp_path, "web")) == 1  # the web server was left alone
     finally:
         sup.terminate()
