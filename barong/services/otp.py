@@ -216,7 +216,7 @@ def enable(user: User, code: str | None, info: RequestInfo | None = None) -> lis
     label `otp: enabled`, activity "enable 2FA", every other session of the user revoked
     (the current one, `info.session_id`, kept). Returns 10 recovery codes (stored hashed).
     """
-    from barong.services import activities, labels, sessions, users
+    from barong.services import activities, events, labels, sessions, users
 
     info = info or RequestInfo.current()
     action = "enable 2FA"
@@ -226,6 +226,7 @@ def enable(user: User, code: str | None, info: RequestInfo | None = None) -> lis
     if not verify_guarded(user, code):
         raise _refuse(user, action, "resource.otp.invalid", 422, "OTP code is invalid", info)
     users.set_otp(user, True)
+    events.emit("model.user.updated", events.user_summary(user, omit_nulls=True), {"otp": False})
     if labels.find(user, "otp", "private") is None:
         labels.add(user, "otp", "enabled", scope="private")
     codes = regenerate_recovery_codes(user)
@@ -241,7 +242,7 @@ def disable(user: User, code: str | None, info: RequestInfo | None = None) -> No
     On success: otp=false (every API key of the user and of their service accounts becomes
     inactive), label `otp` deleted, secret and recovery codes wiped, activity "disable 2FA".
     """
-    from barong.services import activities, labels, users
+    from barong.services import activities, events, labels, users
 
     info = info or RequestInfo.current()
     action = "disable 2FA"
@@ -251,6 +252,7 @@ def disable(user: User, code: str | None, info: RequestInfo | None = None) -> No
     if not verify_guarded(user, code, allow_recovery=True):
         raise _refuse(user, action, "resource.otp.invalid", 422, "OTP code is invalid", info)
     users.set_otp(user, False)
+    events.emit("model.user.updated", events.user_summary(user, omit_nulls=True), {"otp": True})
     label = labels.find(user, "otp", "private")
     if label is not None:
         labels.delete(label)
