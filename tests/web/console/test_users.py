@@ -255,3 +255,11 @@ def test_delete_data_storage(admin_client, make_user):
 def test_unknown_user_is_404(admin_client):
     client, _ = admin_client
     assert client.get("/admin/users/IDNOPE000000").status_code == 404
+
+
+def test_sorting_fragment_updates_the_search_forms_sort_fields(admin_client):
+    client, _ = admin_client
+    body = client.get("/admin/users?order_by=email&ordering=asc", headers=hx()).get_data(as_text=True)
+    assert 'id="users-sort" hx-swap-oob="true"' in body and 'name="order_by" value="email"' in body
+    page = client.get("/admin/users?order_by=email&ordering=asc").get_data(as_text=True)
+    assert page.count('id="users-sort"') == 1

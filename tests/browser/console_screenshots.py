@@ -1,0 +1,139 @@
+"""Console pages rendered to PNG (desktop + phone) for `make screenshots`.
+
+`tests/browser/screenshots.py` (the site's) imports `capture_console(browser, app,
+base_url, out_dir)`; run alone with `python -m tests.browser.console_screenshots [DIR]`
+(default `screenshots/console`). Demo data is made in the given app's database.
+"""
+from __future__ import annotations
+
+import sys
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+
+from tests.browser.support import DESKTOP, PHONE, LiveServer, launch_chromium, png_bytes
+
+PASSWORD = "Tecohvi0-Strong"
+ROOT_EMAIL = "console-root@example.com"
+
+
+def seed_demo(app) -> dict:
+    """Operators, users with pending KYC, activity: enough for every console page to show something."""
+    from barong.extensions import db
+    from barong.models import OutboxEvent
+    from barong.services import activities, documents, labels, profiles, restrictions, unit_of_work, users
+
+    with app.app_context():
+        existing = users.by_email(ROOT_EMAIL)
+        if existing is not None:
+            return {"applicant": users.by_email("trader0@example.com").uid}
+        root = users.create(ROOT_EMAIL, PASSWORD, role="superadmin")
+        labels.add(root, "email", "verified", scope="private")
+        reviewer = users.create("kyc-officer@example.com", PASSWORD, role="compliance")
+        labels.add(reviewer, "email", "verified", scope="private")
+        for i in range(12):
+            u = users.create(f"trader{i}@example.com", PASSWORD)
+            labels.add(u, "email", "verified", scope="private")
+            activities.record(u, "account", "signup", "succeed")
+            activities.record(u, "session", "login", "succeed")
+            if i % 2:
+                labels.add(u, "phone", "verified", scope="private")
+            if i % 3 == 0:
+                profiles.create(u, {"first_name": "Ada", "last_name": f"Lovelace {i}", "dob": "1990-01-02",
+                                    "country": "GB", "city": "London", "address": "1 Main St", "postcode": "N1"},
+                                confirm=True)
+                documents.create(u, [("passport.png", png_bytes(320, 200, (40 + 15 * i, 90, 170)))], "Passport",
+                                 doc_expire=(date.today() + timedelta(days=500)).isoformat(),
+                                 doc_number=f"AB12345{i}")
+            if i % 4 == 1:
+                activities.record(u, "session", "login", "failed", data={"reason": "Invalid Email or Password"})
+        applicant = users.by_email("trader0@example.com")
+        activities.record_admin(root, "users", "update state", "succeed", target_uid=applicant.uid,
+                                data={"state": "active"})
+        restrictions.create("blacklist", "ip", "203.0.113.9")
+        restrictions.create("whitelist", "ip_subnet", "10.0.0.0/8")
+        db.session.add(OutboxEvent(event_id="demo-failed-1", name="model.user.updated", payload="{}", state="failed",
+                                   attempts=5, last_error="broker unreachable"))
+        unit_of_work.commit()
+        return {"applicant": applicant.uid}
+
+
+def pages(applicant_uid: str) -> list[tuple[str, str]]:
+    return [
+        ("console-dashboard", "/admin/"),
+        ("console-users", "/admin/users"),
+        ("console-users-search", "/admin/users?q=trader1"),
+        ("console-user", f"/admin/users/{applicant_uid}"),
+        ("console-kyc-queue", "/admin/kyc"),
+        ("console-kyc-review", f"/admin/kyc/{applicant_uid}"),
+        ("console-permissions", "/admin/permissions?role_filter=admin"),
+        ("console-restrictions", "/admin/restrictions"),
+        ("console-levels", "/admin/levels"),
+        ("console-activities", "/admin/activities"),
+        ("console-admin-log", "/admin/activities?category=admin"),
+        ("console-events", "/admin/events"),
+    ]
+
+
+def capture_console(browser, app, base_url: str, out_dir: Path) -> list[Path]:
+    """Sign in as the demo superadmin and save every console page at both sizes."""
+    demo = seed_demo(app)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for size_name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        context = browser.new_context(viewport=viewport, locale="en-US")
+        try:
+            login = context.request.post(f"{base_url}/api/v2/barong/identity/sessions",
+                                         data={"email": ROOT_EMAIL, "password": PASSWORD})
+            if login.status != 201:
+                raise RuntimeError(f"console screenshots: sign-in failed ({login.status}: {login.text()})")
+            page = context.new_page()
+            for name, path in pages(demo["applicant"]):
+                page.goto(base_url + path)
+                page.wait_for_load_state("networkidle")
+                target = out_dir / f"{name}-{size_name}.png"
+                page.screenshot(path=str(target), full_page=True)
+                written.append(target)
+        finally:
+            context.close()
+    # the review claim taken by the screenshot visit must not linger
+    with app.app_context():
+        from barong.extensions import db
+        from barong.models import User
+
+        db.session.query(User).filter(User.review_claimed_by.isnot(None)).update(
+            {"review_claimed_by": None, "review_claimed_at": None})
+        db.session.commit()
+    return written
+
+
+def main(argv: list[str]) -> int:
+    from playwright.sync_api import sync_playwright
+
+    from barong import create_app
+    from barong.config import test_config
+    from barong.extensions import db
+    from barong.services import seeding
+
+    out_dir = Path(argv[1]) if len(argv) > 1 else Path("screenshots/console")
+    app = create_app(test_config(Path(tempfile.mkdtemp(prefix="barong-console-shots-"))))
+    with app.app_context():
+        db.create_all()
+        seeding.seed()
+        db.session.commit()
+    server = LiveServer(app).start()
+    try:
+        with sync_playwright() as pw:
+            browser = launch_chromium(pw)
+            try:
+                for path in capture_console(browser, app, server.url, out_dir):
+                    print(path)
+            finally:
+                browser.close()
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
