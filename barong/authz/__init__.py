@@ -17,18 +17,21 @@ import hmac
 import re
 import time
 from dataclasses import dataclass
+from datetime import timezone
 
 from flask import current_app, g, request
-from sqlalchemy import event
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session, lazyload
 
+from barong.authz import reader
 from barong.authz import rules as rules_module
 from barong.authz.process_cache import ProcessCache, invalidate
 from barong.errors import BarongError
 from barong.extensions import db
-from barong.models import APIKey, Permission, Restriction, ServiceAccount, User
+from barong.models import APIKey, Permission, Restriction, ServiceAccount, SessionRecord, User
 from barong.security import access_tokens
 from barong.security.client_ip import remote_ip
+from barong.security.crypto import sha256_hex
 from barong.services import permissions, restrictions, sessions
 from barong.services.request_info import RequestInfo
 
@@ -39,9 +42,40 @@ DIGESTS = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sh
 _RUBY_INT = re.compile(r"\s*([+-]?\d+)")
 
 
+@dataclass(frozen=True)
+class Account:
+    """What the authz pipeline needs of a caller (User or ServiceAccount), read with one
+    light Core query instead of a full ORM load (the ORM costs more than the rest of
+    the check). `entity()` gives the ORM object when a view needs it."""
+
+    kind: str  # "User" or "ServiceAccount"
+    id: int
+    uid: str
+    email: str
+    role: str
+    level: int
+    state: str
+    username: str | None = None
+    referral_id: int | None = None
+    otp: bool = True
+
+    @property
+    def is_user(self) -> bool:
+        return self.kind == "User"
+
+    @property
+    def is_active_state(self) -> bool:
+        return self.state in ("active", "pending")
+
+    def entity(self):
+        if self.is_user:
+            return db.session.query(User).options(lazyload(User.labels)).filter_by(id=self.id).first()
+        return db.session.get(ServiceAccount, self.id)
+
+
 @dataclass
 class Caller:
-    account: object  # User or ServiceAccount
+    account: Account | object  # Account (gateway) or the ORM User / ServiceAccount (in-process)
     via: str  # "session", "api_key", "jwt"
     session: sessions.SessionData | None = None
 
@@ -53,32 +87,106 @@ def check_restrictions(path: str, login: bool = False) -> None:
     restrictions.check(remote_ip(), path, login=login)
 
 
-# ---- accounts ----------------------------------------------------------------------------
+# ---- accounts: pre-built Core statements (compiled once, cache key memoized) ---------------
 
-def _user_by(**criteria) -> User | None:
-    # labels are loaded lazily: the authz path needs only the user's columns
-    return db.session.query(User).options(lazyload(User.labels)).filter_by(**criteria).first()
+_users = User.__table__
+_service_accounts = ServiceAccount.__table__
+_sessions = SessionRecord.__table__
+_USER_COLS = (_users.c.id, _users.c.uid, _users.c.email, _users.c.role, _users.c.level, _users.c.state,
+              _users.c.username, _users.c.referral_id, _users.c.otp)
+_SA_COLS = (_service_accounts.c.id, _service_accounts.c.uid, _service_accounts.c.email, _service_accounts.c.role,
+            _service_accounts.c.level, _service_accounts.c.state)
+_USER_BY_UID = select(*_USER_COLS).where(_users.c.uid == bindparam("uid"))
+_USER_BY_ID = select(*_USER_COLS).where(_users.c.id == bindparam("id"))
+_SA_BY_UID = select(*_SA_COLS).where(_service_accounts.c.uid == bindparam("uid"))
+_SA_BY_ID = select(*_SA_COLS).where(_service_accounts.c.id == bindparam("id"))
+_SESSION_COLS = (_sessions.c.id, _sessions.c.uid, _sessions.c.user_ip, _sessions.c.user_agent,
+                 _sessions.c.csrf_token, _sessions.c.expire_time, _sessions.c.created_at, _sessions.c.last_seen_at)
+#: the session and its user in one round trip (database session store)
+_SESSION_WITH_USER = (
+    select(*_SESSION_COLS, *(c.label(f"u_{c.name}") for c in _USER_COLS))
+    .select_from(_sessions.outerjoin(_users, _users.c.uid == _sessions.c.uid))
+    .where(_sessions.c.id == bindparam("sid"))
+)
 
 
-def _account_by_uid(uid: str):
-    return _user_by(uid=uid) or db.session.query(ServiceAccount).filter_by(uid=uid).first()
+def _row(stmt, **params):
+    return reader.first(stmt, **params)
+
+
+def _user_account(row, prefix: str = "") -> Account | None:
+    m = row._mapping
+    if m[f"{prefix}id"] is None:
+        return None
+    return Account("User", m[f"{prefix}id"], m[f"{prefix}uid"], m[f"{prefix}email"], m[f"{prefix}role"],
+                   m[f"{prefix}level"], m[f"{prefix}state"], m[f"{prefix}username"], m[f"{prefix}referral_id"],
+                   bool(m[f"{prefix}otp"]))
+
+
+def _sa_account(row) -> Account:
+    return Account("ServiceAccount", row.id, row.uid, row.email, row.role, row.level, row.state)
+
+
+def account_by_uid(uid: str) -> Account | None:
+    row = _row(_USER_BY_UID, uid=uid)
+    if row is not None:
+        return _user_account(row)
+    row = _row(_SA_BY_UID, uid=uid)
+    return _sa_account(row) if row is not None else None
+
+
+def account_by_id(kind: str, account_id: int) -> Account | None:
+    if kind == "ServiceAccount":
+        row = _row(_SA_BY_ID, id=account_id)
+        return _sa_account(row) if row is not None else None
+    row = _row(_USER_BY_ID, id=account_id)
+    return _user_account(row) if row is not None else None
+
+
+def _utc_ts(value) -> float:
+    return value.replace(tzinfo=timezone.utc).timestamp() if value is not None else time.time()
+
+
+def _session_and_user() -> tuple[sessions.SessionData | None, Account | None]:
+    """The cookie's stored session and its user (one query with the database store).
+
+    Leaves `g.barong_session` / `g.barong_session_id` set as `sessions.from_cookie()` does."""
+    if "barong_session" in g:
+        s = g.barong_session
+        return s, (account_by_uid(s.uid) if s is not None else None)
+    value = request.cookies.get(current_app.config["BARONG_SESSION_NAME"])
+    s = account = None
+    if value:
+        sid = sha256_hex(value)
+        store = sessions.store()
+        if isinstance(store, sessions.DatabaseStore):
+            row = _row(_SESSION_WITH_USER, sid=sid)
+            if row is not None:
+                s = sessions.SessionData(row.id, row.uid, row.user_ip, row.user_agent, row.csrf_token,
+                                         row.expire_time, _utc_ts(row.created_at), _utc_ts(row.last_seen_at))
+                account = _user_account(row, "u_")
+        else:
+            s = store.get(sid)
+            if s is not None:
+                row = _row(_USER_BY_UID, uid=s.uid)
+                account = _user_account(row) if row is not None else None
+    g.barong_session = s
+    g.barong_session_id = s.id if s is not None else None
+    return s, account
 
 
 # ---- cookie flow (§4) ----------------------------------------------------------------------
 
 def authenticate_cookie(method: str, info: RequestInfo) -> Caller:
     """CSRF first (state-changing verbs), then session, binding to UA and network, user state."""
-    s = sessions.from_cookie()
+    s, user = _session_and_user()
     if current_app.config["BARONG_CSRF_PROTECTION"] and method in STATE_CHANGING:
         token = request.headers.get("X-CSRF-Token")
         if not token:
             raise BarongError("authz.missing_csrf_token", 401)
         if s is None or not sessions.csrf_ok(s, token):
             raise BarongError("authz.csrf_token_mismatch", 401)
-    if s is None or not s.uid:
-        raise BarongError("authz.invalid_session", 401)
-    user = _user_by(uid=s.uid)
-    if user is None:
+    if s is None or not s.uid or user is None:
         raise BarongError("authz.invalid_session", 401)
     if not sessions.is_valid(s, info):
         sessions.destroy(s, commit_now=True)
@@ -143,13 +251,10 @@ def authenticate_api_key(headers) -> Caller:
         raise BarongError("authz.invalid_signature", 401)
     if key.state != "active":
         raise BarongError("authz.apikey_not_active", 401)
-    if key.holder_type == "ServiceAccount":
-        holder = db.session.get(ServiceAccount, key.holder_id)
-    else:
-        holder = _user_by(id=key.holder_id)
-    if holder is None or holder.state not in ("active", "pending"):
+    holder = account_by_id(key.holder_type, key.holder_id)
+    if holder is None or not holder.is_active_state:
         raise BarongError("authz.invalid_session", 401)
-    if isinstance(holder, User) and not holder.otp:
+    if holder.is_user and not holder.otp:
         raise BarongError("authz.disabled_2fa", 401)
     return Caller(holder, "api_key")
 
@@ -158,10 +263,10 @@ def authenticate_api_key(headers) -> Caller:
 
 def authenticate_jwt(authorization: str) -> Caller:
     claims = access_tokens.verify(authorization)
-    account = _account_by_uid(claims["uid"])
+    account = account_by_uid(claims["uid"])
     if account is None:
         raise BarongError("jwt.decode_and_verify", 401)
-    if account.state not in ("active", "pending"):
+    if not account.is_active_state:
         raise BarongError("authz.user_not_active", 401)
     return Caller(account, "jwt")
 
@@ -202,7 +307,7 @@ def _path_topic(path: str) -> str:
     return path[idx + len("admin/"):].split("/", 1)[0] or "general"
 
 
-def _record(user: User, method: str, path: str, result: str, topic: str | None) -> None:
+def _record(user: Account, method: str, path: str, result: str, topic: str | None) -> None:
     from barong.services import activities, unit_of_work
 
     data = _request_params(path)
@@ -221,7 +326,7 @@ def authorize(caller: Caller, method: str, path: str) -> None:
     decision = permissions.decide(account.role, method, path)
     if decision.allowed and not decision.audit:
         return
-    is_user = isinstance(account, User)
+    is_user = account.is_user
     if not decision.allowed:
         if is_user:
             _record(account, method, path, "denied", None)
@@ -255,6 +360,10 @@ def in_process() -> Caller:
         check_restrictions(path)
     caller = authenticate(request.method, allow_jwt=True)
     authorize(caller, request.method, path)
+    entity = caller.account.entity()
+    if entity is None:  # deleted between the two reads
+        raise BarongError("authz.invalid_session", 401)
+    caller.account = entity
     return caller
 
 

@@ -26,10 +26,17 @@ _MISSING = object()
 _all: list["ProcessCache"] = []
 
 
-def _generation_path() -> Path | None:
+_paths: dict = {}
+
+
+def _generation_path() -> str | None:
     if not has_app_context():
         return None
-    return Path(current_app.config["BARONG_INSTANCE_PATH"]) / "authz_cache_generation"
+    instance = current_app.config["BARONG_INSTANCE_PATH"]
+    path = _paths.get(instance)
+    if path is None:
+        path = _paths[instance] = str(Path(instance) / "authz_cache_generation")
+    return path
 
 
 def generation() -> int:
@@ -48,7 +55,7 @@ def bump() -> None:
     if path is None:
         return
     try:
-        path.touch(exist_ok=True)
+        Path(path).touch(exist_ok=True)
         stamp = max(time.time_ns(), generation() + 1)
         os.utime(path, ns=(stamp, stamp))
     except OSError:  # read-only instance dir: the TTL still bounds staleness

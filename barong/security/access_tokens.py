@@ -38,11 +38,16 @@ def clear_cache() -> None:
         _cache.clear()
 
 
+def _kind(account) -> str:
+    """"User" or "ServiceAccount" for ORM objects and for barong.authz.Account alike."""
+    return getattr(account, "kind", None) or type(account).__name__
+
+
 def claims_for(account) -> dict:
     """The account's own claims (User: + username, referral_id; ServiceAccount: the five base ones)."""
     claims = {"uid": account.uid, "email": account.email, "role": account.role, "level": account.level,
               "state": account.state}
-    if type(account).__name__ == "User":
+    if _kind(account) == "User":
         claims["username"] = account.username
         claims["referral_id"] = account.referral_id  # the referrer's internal id, as Barong
     return claims
@@ -52,7 +57,7 @@ def mint(account) -> str:
     """A signed JWT for `account`, reused while valid for REUSE_MARGIN more seconds and its claims are unchanged."""
     own = claims_for(account)
     pair = keypair()
-    key = (pair.kid, type(account).__name__, account.id, tuple(own.items()))
+    key = (pair.kid, _kind(account), account.id, tuple(own.items()))
     now = int(time.time())
     hit = _cache.get(key)
     if hit is not None and hit[1] - REUSE_MARGIN > now and hit[1] - current_app.config["BARONG_JWT_EXPIRE_TIME"] <= now:

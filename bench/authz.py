@@ -1,0 +1,259 @@
+"""Benchmark of the authorization check: `.venv/bin/python bench/authz.py`.
+
+Starts the real server (`python -m barong.serve`: gunicorn, WORKERS sync workers, the
+count `make run` uses on this 2-core machine) on a temporary SQLite database with rate
+limits off, creates a user with 2FA and an API key directly in the database, logs in
+over HTTP, then drives load from another process (`wrk`, Debian package; a Python
+keep-alive client when wrk is missing) and prints requests/s, p50, p99 and errors for
+
+  (a) ceiling  GET /api/v2/barong/identity/ping (a bare endpoint of the same server,
+               through the same before-request hooks: restrictions, unit of work);
+  (b) session  GET /api/v2/auth/api/v2/barong/resource/users/me with the session cookie;
+  (c) api key  the same with X-Auth-Apikey/-Nonce/-Signature.
+
+Target: (b) and (c) at >= 80 % of (a)'s requests/s, p99 < 10 ms, zero errors.
+
+Notes: the nonce window is widened to 10 min for this run (BARONG_APIKEY_NONCE_LIFETIME)
+so one signed header set stays valid for the whole run — the check itself is
+unchanged (Barong allows a nonce to be reused within its window). The instance dir
+(signing key, secret key) is the project's `instance/`: it is not configurable by env.
+
+Options (env): WORKERS (3), CONNECTIONS (6), DURATION seconds per scenario (10),
+PORT (8799), BENCH_CLIENT=python to force the Python client.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+UA = "Mozilla/5.0 (bench) barong-authz"
+PASSWORD = "Bench-Passw0rd-Strong!"
+WORKERS = os.environ.get("WORKERS", "3")
+CONNECTIONS = int(os.environ.get("CONNECTIONS", "6"))
+DURATION = int(os.environ.get("DURATION", "10"))
+PORT = int(os.environ.get("PORT", "8799"))
+
+
+def prepare(env: dict) -> dict:
+    """Schema, seeds, a user with 2FA and an API key, written straight to the database."""
+    os.environ.update(env)
+    from barong import create_app
+    from barong.extensions import db
+    from barong.models import APIKey
+    from barong.services import labels, seeding, unit_of_work, users
+
+    app = create_app()
+    with app.app_context():
+        db.create_all()
+        seeding.seed()
+        import pyotp
+
+        from barong.security.crypto import encrypt
+
+        user = users.create("bench@example.com", PASSWORD)
+        labels.add(user, "email", "verified", scope="private")
+        users.apply_state(user, "active")
+        otp_secret = pyotp.random_base32()
+        user.otp_secret_encrypted = encrypt(otp_secret)
+        user.otp = True
+        db.session.flush()
+        api_secret = secrets.token_hex(16)
+        key = APIKey(key_holder_account_id=user.id, key_holder_account_type="User", kid=secrets.token_hex(8),
+                     algorithm="HS256", state="active")
+        key.secret = api_secret
+        key.scope = []
+        db.session.add(key)
+        unit_of_work.commit()
+        return {"email": user.email, "otp_secret": otp_secret, "kid": key.kid, "api_secret": api_secret}
+
+
+def start_server(env: dict) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-m", "barong.serve", "--host", "127.0.0.1", "--port", str(PORT),
+                             "--workers", WORKERS], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            status, _, _ = request("GET", "/api/v2/barong/identity/ping")
+            if status == 200:
+                return proc
+        except OSError:
+            pass
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode}")
+        time.sleep(0.3)
+    stop_server(proc)
+    raise SystemExit("server did not start in 60 s")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def request(method, path, headers=None, body=None):
+    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+    try:
+        conn.request(method, path, body=body, headers={"User-Agent": UA, **(headers or {})})
+        resp = conn.getresponse()
+        return resp.status, resp.getheaders(), resp.read()
+    finally:
+        conn.close()
+
+
+def login(info: dict) -> str:
+    import pyotp
+
+    body = json.dumps({"email": info["email"], "password": PASSWORD, "otp_code": pyotp.TOTP(info["otp_secret"]).now()})
+    status, headers, data = request("POST", "/api/v2/barong/identity/sessions",
+                                    {"Content-Type": "application/json"}, body)
+    if status != 201:
+        raise SystemExit(f"login failed: {status} {data[:200]!r}")
+    cookie = next(v for k, v in headers if k.lower() == "set-cookie" and v.startswith("_barong_session="))
+    return cookie.split(";", 1)[0]
+
+
+def api_key_headers(info: dict) -> dict:
+    nonce = str(int(time.time() * 1000))
+    sig = hmac.new(info["api_secret"].encode(), (nonce + info["kid"]).encode(), hashlib.sha256).hexdigest()
+    return {"X-Auth-Apikey": info["kid"], "X-Auth-Nonce": nonce, "X-Auth-Signature": sig}
+
+
+# ---- load generators ---------------------------------------------------------------------------
+
+def run_wrk(path: str, headers: dict, duration: int) -> dict:
+    cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{duration}s", "--latency", "-H", f"User-Agent: {UA}"]
+    for k, v in headers.items():
+        cmd += ["-H", f"{k}: {v}"]
+    out = subprocess.run(cmd + [f"http://127.0.0.1:{PORT}{path}"], capture_output=True, text=True).stdout
+
+    def ms(label):
+        m = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if not m:
+            return float("nan")
+        return float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    non2xx = int((re.search(r"Non-2xx or 3xx responses: (\d+)", out) or [0, 0])[1])
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = non2xx + (sum(int(x) for x in sock.groups()) if sock else 0)
+    return {"rps": rps, "p50": ms("50"), "p99": ms("99"), "errors": errors, "requests": total}
+
+
+def run_python(path: str, headers: dict, duration: int) -> dict:
+    """Fallback: CONNECTIONS threads, each a connection re-opened when the server closes it."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop = time.monotonic() + duration
+
+    def worker():
+        local, errs = [], 0
+        conn = None
+        while time.monotonic() < stop:
+            if conn is None:
+                conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+            t0 = time.perf_counter()
+            try:
+                conn.request("GET", path, headers={"User-Agent": UA, **headers})
+                resp = conn.getresponse()
+                resp.read()
+                if resp.status != 200:
+                    errs += 1
+                if resp.getheader("Connection", "").lower() == "close":
+                    conn.close()
+                    conn = None
+            except OSError:
+                errs += 1
+                conn = None
+            local.append(time.perf_counter() - t0)
+        with lock:
+            latencies.extend(local)
+            errors[0] += errs
+
+    threads = [threading.Thread(target=worker) for _ in range(CONNECTIONS)]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - t0
+    latencies.sort()
+
+    def pct(p):
+        return latencies[min(len(latencies) - 1, int(len(latencies) * p))] * 1000 if latencies else float("nan")
+
+    return {"rps": len(latencies) / elapsed, "p50": pct(0.50), "p99": pct(0.99), "errors": errors[0],
+            "requests": len(latencies)}
+
+
+def main() -> int:
+    tmp = Path(tempfile.mkdtemp(prefix="barong-bench-"))
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}", "BARONG_RATELIMIT_ENABLED": "false",
+           "BARONG_UPLOADS_PATH": str(tmp / "uploads"), "BARONG_APIKEY_NONCE_LIFETIME": "600000",
+           "BARONG_EVENT_API_RABBITMQ_HOST": "", "BARONG_REDIS_URL": ""}
+    env.pop("BARONG_EVENT_API_RABBITMQ_HOST")
+    env.pop("BARONG_REDIS_URL")
+    use_wrk = shutil.which("wrk") and os.environ.get("BENCH_CLIENT") != "python"
+    runner = run_wrk if use_wrk else run_python
+    info = prepare(env)
+    proc = start_server(env)
+    try:
+        cookie = login(info)
+        auth_path = "/api/v2/auth/api/v2/barong/resource/users/me"
+        checks = [("GET", auth_path, {"Cookie": cookie}), ("GET", auth_path, api_key_headers(info))]
+        for method, path, headers in checks:
+            status, resp_headers, _ = request(method, path, headers)
+            if status != 200 or not any(k.lower() == "authorization" for k, _ in resp_headers):
+                raise SystemExit(f"sanity check failed for {path}: {status}")
+        scenarios = [
+            ("(a) ceiling  GET identity/ping", "/api/v2/barong/identity/ping", {}),
+            ("(b) authz, session cookie", auth_path, {"Cookie": cookie}),
+            ("(c) authz, API key", auth_path, api_key_headers(info)),
+        ]
+        print(f"barong authz bench: gunicorn {WORKERS} sync workers, {os.cpu_count()} CPUs, "
+              f"{'wrk -t2' if use_wrk else 'python client'} -c{CONNECTIONS}, {DURATION}s per scenario, SQLite")
+        results = []
+        for name, path, headers in scenarios:
+            runner(path, headers, 2)  # warm-up: caches, JWT, connections
+            r = runner(path, headers, DURATION)
+            results.append(r)
+            print(f"{name:34s} {r['rps']:8.0f} req/s   p50 {r['p50']:6.2f} ms   p99 {r['p99']:6.2f} ms   "
+                  f"errors {r['errors']} / {r['requests']}")
+        ceiling = results[0]["rps"]
+        ok = True
+        for (name, _, _), r in zip(scenarios[1:], results[1:]):
+            ratio = r["rps"] / ceiling if ceiling else 0
+            passed = ratio >= 0.8 and r["p99"] < 10 and r["errors"] == 0
+            ok &= passed
+            print(f"{name:34s} {ratio * 100:5.1f} % of ceiling   {'OK' if passed else 'BELOW TARGET'}")
+        return 0 if ok else 1
+    finally:
+        stop_server(proc)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
