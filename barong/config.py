@@ -138,7 +138,8 @@ def from_env(env=None) -> dict:
         "BARONG_EVENT_API_RABBITMQ_PORT": _int(env, "BARONG_EVENT_API_RABBITMQ_PORT", 5672, minimum=1),
         "BARONG_EVENT_API_RABBITMQ_USERNAME": _str(env, "BARONG_EVENT_API_RABBITMQ_USERNAME", "guest"),
         "BARONG_EVENT_API_RABBITMQ_PASSWORD": _str(env, "BARONG_EVENT_API_RABBITMQ_PASSWORD", "guest"),
-        "BARONG_INSTANCE_PATH": INSTANCE,
+        #: keys, secret, .eml mail and SMS files (not in CONTRACT §2; benchmarks point it at a temp dir)
+        "BARONG_INSTANCE_PATH": _path(env, "BARONG_INSTANCE_PATH", INSTANCE),
         "SECRET_KEY": secret,
         "SESSION_COOKIE_NAME": "barong_ui",
         "SESSION_COOKIE_HTTPONLY": True,
@@ -147,6 +148,7 @@ def from_env(env=None) -> dict:
         "MAX_CONTENT_LENGTH": None,  # set from BARONG_UPLOAD_MAX_SIZE in create_app
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
     }
     return cfg
 

@@ -1,11 +1,14 @@
 """Bare extension instances; `create_app` binds them to the app."""
+import sqlite3
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 from barong.security.client_ip import remote_ip
@@ -29,3 +32,17 @@ csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
 limiter = Limiter(key_func=remote_ip, default_limits=[], headers_enabled=True)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    """SQLite (the embedded default): write-ahead log, so readers never block the writer
+    (several gunicorn workers) and a commit costs an append, not an fsync of the whole
+    journal; `synchronous=NORMAL` is durable against a process crash (a power cut may
+    lose the last transactions); wait for a busy lock instead of failing at once."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()

@@ -59,8 +59,8 @@ def same_network(stored_ip: str, current_ip: str) -> bool:
 # ---- stores -------------------------------------------------------------------------------
 
 class DatabaseStore:
-    def save(self, s: SessionData) -> None:
-        rec = db.session.get(SessionRecord, s.id) or SessionRecord(id=s.id)
+    def save(self, s: SessionData, new: bool = False) -> None:
+        rec = SessionRecord(id=s.id) if new else (db.session.get(SessionRecord, s.id) or SessionRecord(id=s.id))
         rec.uid, rec.user_ip, rec.user_agent, rec.csrf_token = s.uid, s.user_ip, s.user_agent[:512], s.csrf_token
         rec.expire_time = s.expire_time
         from datetime import datetime, timezone
@@ -126,7 +126,7 @@ class RedisStore:
     def _user_key(uid: str) -> str:
         return f"barong:user_sessions:{uid}"
 
-    def save(self, s: SessionData) -> None:
+    def save(self, s: SessionData, new: bool = False) -> None:
         # the entry lives as long as the session can (sliding expiry + a minute), so Redis
         # forgets dead sessions by itself; `touch` re-saves and so extends it
         ttl = max(60, min(STORE_TTL, s.expire_time - int(time.time()) + 60))
@@ -209,7 +209,7 @@ def open_session(user, info: RequestInfo) -> SessionData:
         created_at=now, last_seen_at=now,
     )
     store().delete_expired(user.uid)  # the database store's housekeeping, per user at login
-    store().save(s)
+    store().save(s, new=True)
     if has_request_context():
         g._barong_set_cookie = cookie_value
         g.barong_session_id = s.id
