@@ -97,6 +97,8 @@ def from_env(env=None) -> dict:
         "BARONG_CONFIG": _path(env, "BARONG_CONFIG", ROOT / "config/barong.yml"),
         "BARONG_AUTHZ_RULES_FILE": _path(env, "BARONG_AUTHZ_RULES_FILE", ROOT / "config/authz_rules.yml"),
         "BARONG_KYC_PROVIDER": _choice(env, "BARONG_KYC_PROVIDER", "local", ("local", "kycaid")),
+        #: KYCAID API token: signs its callbacks (x-data-integrity) — public/kyc refuses what does not verify
+        "BARONG_KYCAID_AUTHORIZATION_TOKEN": _str(env, "BARONG_KYCAID_AUTHORIZATION_TOKEN", None),
         "BARONG_REQUIRED_DOCS_EXPIRE": _bool(env, "BARONG_REQUIRED_DOCS_EXPIRE", True),
         "BARONG_DOC_NUM_LIMIT": _int(env, "BARONG_DOC_NUM_LIMIT", 10, minimum=1),
         "BARONG_UPLOAD_MAX_SIZE": _int(env, "BARONG_UPLOAD_MAX_SIZE", 10485760, minimum=1),

@@ -84,18 +84,6 @@ def test_password_validate_form_and_query(client):
     assert client.post("/api/v2/barong/public/password/validate?password=abc").status_code == 201
 
 
-def test_kyc_callback_refused_with_local_provider(client, app):
-    resp = client.post("/api/v2/barong/public/kyc", json={"applicant_id": "x", "verification_id": "y"})
-    assert resp.status_code == 422
-    assert resp.get_json()["errors"]
-
-
-def test_kyc_callback_unverifiable_request_refused(client, app):
-    app.config["BARONG_KYC_PROVIDER"] = "kycaid"
-    resp = client.post("/api/v2/barong/public/kyc", json={"applicant_id": "x", "verification_id": "y"})
-    assert resp.status_code == 422
-
-
 def test_register_geetest_without_geetest(client):
     resp = client.get("/api/v2/barong/identity/users/register_geetest")
     assert resp.status_code == 200 and resp.get_json() == {"gt": "", "challenge": ""}
