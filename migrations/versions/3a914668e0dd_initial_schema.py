@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 8fcf633fa9c7
+Revision ID: 3a914668e0dd
 Revises: 
-Create Date: 2026-11-23 13:00:00.584609
+Create Date: 2026-11-23 13:34:27.941822
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '8fcf633fa9c7'
+revision = '3a914668e0dd'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -44,12 +44,15 @@ def upgrade():
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.String(length=1024), nullable=True),
     sa.Column('mail_state', sa.String(length=16), nullable=True),
+    sa.Column('mail_attempts', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('mail_error', sa.String(length=1024), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('sent_at', sa.DateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_event_outbox')),
     sa.UniqueConstraint('event_id', name=op.f('uq_event_outbox_event_id'))
     )
     with op.batch_alter_table('event_outbox', schema=None) as batch_op:
+        batch_op.create_index('ix_event_outbox_mail_state_id', ['mail_state', 'id'], unique=False)
         batch_op.create_index('ix_event_outbox_state_id', ['state', 'id'], unique=False)
 
     op.create_table('kv_entries',
@@ -138,9 +141,11 @@ def upgrade():
     sa.UniqueConstraint('username', name=op.f('uq_users_username'))
     )
     with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.create_index('ix_users_created_at', ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_users_level'), ['level'], unique=False)
         batch_op.create_index(batch_op.f('ix_users_role'), ['role'], unique=False)
         batch_op.create_index(batch_op.f('ix_users_state'), ['state'], unique=False)
+        batch_op.create_index('ix_users_updated_at', ['updated_at'], unique=False)
 
     op.create_table('activities',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -160,7 +165,9 @@ def upgrade():
     )
     with op.batch_alter_table('activities', schema=None) as batch_op:
         batch_op.create_index('ix_activities_category_created', ['category', 'created_at'], unique=False)
+        batch_op.create_index('ix_activities_category_id', ['category', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_activities_created_at'), ['created_at'], unique=False)
+        batch_op.create_index('ix_activities_metrics', ['topic', 'action', 'result', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_activities_result'), ['result'], unique=False)
         batch_op.create_index(batch_op.f('ix_activities_target_uid'), ['target_uid'], unique=False)
         batch_op.create_index('ix_activities_topic_action', ['topic', 'action'], unique=False)
@@ -275,6 +282,7 @@ def upgrade():
     )
     with op.batch_alter_table('profiles', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_profiles_country'), ['country'], unique=False)
+        batch_op.create_index('ix_profiles_country_user', ['country', 'user_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_profiles_state'), ['state'], unique=False)
         batch_op.create_index(batch_op.f('ix_profiles_user_id'), ['user_id'], unique=False)
 
@@ -308,6 +316,7 @@ def downgrade():
     with op.batch_alter_table('profiles', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_profiles_user_id'))
         batch_op.drop_index(batch_op.f('ix_profiles_state'))
+        batch_op.drop_index('ix_profiles_country_user')
         batch_op.drop_index(batch_op.f('ix_profiles_country'))
 
     op.drop_table('profiles')
@@ -341,14 +350,18 @@ def downgrade():
         batch_op.drop_index('ix_activities_topic_action')
         batch_op.drop_index(batch_op.f('ix_activities_target_uid'))
         batch_op.drop_index(batch_op.f('ix_activities_result'))
+        batch_op.drop_index('ix_activities_metrics')
         batch_op.drop_index(batch_op.f('ix_activities_created_at'))
+        batch_op.drop_index('ix_activities_category_id')
         batch_op.drop_index('ix_activities_category_created')
 
     op.drop_table('activities')
     with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_index('ix_users_updated_at')
         batch_op.drop_index(batch_op.f('ix_users_state'))
         batch_op.drop_index(batch_op.f('ix_users_role'))
         batch_op.drop_index(batch_op.f('ix_users_level'))
+        batch_op.drop_index('ix_users_created_at')
 
     op.drop_table('users')
     with op.batch_alter_table('sessions', schema=None) as batch_op:
@@ -367,6 +380,7 @@ def downgrade():
     op.drop_table('kv_entries')
     with op.batch_alter_table('event_outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_event_outbox_state_id')
+        batch_op.drop_index('ix_event_outbox_mail_state_id')
 
     op.drop_table('event_outbox')
     with op.batch_alter_table('apikeys', schema=None) as batch_op:
