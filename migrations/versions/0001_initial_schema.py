@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 3a914668e0dd
+Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 13:34:27.941822
+Create Date: 2026-11-23 13:34:40.252310
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '3a914668e0dd'
+revision = '0001'
 down_revision = None
 branch_labels = None
 depends_on = None
