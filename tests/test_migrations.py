@@ -34,8 +34,6 @@ def _diffs(url: str) -> list:
 
 
 @pytest.mark.migrations
-@pytest.mark.xfail(strict=False, reason="models are still growing during the parallel work; the lead regenerates "
-                                        "the migration at the end, after which this must pass")
 def test_flask_db_upgrade_matches_the_models(tmp_path, app):
     url = f"sqlite:///{tmp_path / 'migrated.db'}"
     result = _upgrade(url)
