@@ -7,9 +7,11 @@ label becomes `verified` or `rejected` (labels.py recomputes level/state and emi
 user's mail), and a `submitted` profile follows through the profiles service.
 
 Two reviewers never both decide one applicant: `claim` takes the applicant with one
-conditional UPDATE (`review_claimed_by` is empty, ours, or stale), and `decide`
-releases it with another conditional UPDATE that only the holder can win; the loser
-gets 409 `admin.kyc.claimed` and nothing of its decision is written.
+conditional UPDATE (`review_claimed_by` is empty, ours, or stale); `decide` releases
+it with another that only the holder can win (else 409 `admin.kyc.claimed`), then
+takes the pending `document` label with a third (`value IN (pending, replaced)`), so
+of two decisions racing without any claim exactly one finds it pending; the other gets
+409 `admin.kyc.not_pending`. Nothing of a refused decision is written.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from sqlalchemy import or_, update
 
 from barong.errors import BarongError, ValidationError
 from barong.extensions import db
-from barong.models import Profile, User, utcnow
+from barong.models import Label, Profile, User, utcnow
 from barong.services import admin_actions, admin_activities, admin_users
 
 #: a claim left by a reviewer who walked away expires after this long
@@ -100,6 +102,22 @@ def _take_decision_right(applicant: User, reviewer: User) -> None:
         raise BarongError("admin.kyc.claimed", 409)
 
 
+def _lock_pending_document(applicant: User) -> None:
+    """Take the applicant's pending `document` label with a conditional UPDATE: a second
+    decision running at the same time waits on the row lock, then matches nothing (the
+    value is no longer pending) and is refused with 409 admin.kyc.not_pending."""
+    result = db.session.execute(
+        update(Label)
+        .where(Label.user_id == applicant.id, Label.key == "document", Label.scope == "private",
+               Label.value.in_(PENDING_VALUES))
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise BarongError("admin.kyc.not_pending", 409)
+    db.session.expire(applicant, ["labels"])  # what follows works on the row as it is now
+
+
 def _set_profile_state(applicant: User, state: str, reviewer: User) -> Profile | None:
     """A `submitted` profile follows the decision, exactly as PUT admin/profiles does it
     (barong.services.admin_actions.review_profile; audited once, as the KYC decision)."""
@@ -111,8 +129,9 @@ def _set_profile_state(applicant: User, state: str, reviewer: User) -> Profile |
 def decide(applicant: User, reviewer: User, decision: str, reason: str | None = None) -> Label:
     """Approve or reject `applicant`'s documents.
 
-    Raises 401 admin.ability.not_permitted (no `update Label`), 422 admin.kyc.invalid_decision, 422 reason.blank / reason.too_long (reject
-    needs a reason), 422 admin.user.update_himself, 422 admin.user.superadmin_change,
+    Raises 401 admin.ability.not_permitted (no `update Label`), 422 admin.kyc.invalid_decision,
+    422 reason.blank / reason.too_long (reject needs a reason), 422 admin.user.update_himself,
+    422 admin.user.superadmin_change,
     409 admin.kyc.not_pending (already decided), 409 admin.kyc.claimed (another reviewer
     holds the applicant). Side effects: document label (→ level/state, events, mail),
     submitted profile state (422 admin.profiles.second_admin_approval when the
@@ -132,8 +151,7 @@ def decide(applicant: User, reviewer: User, decision: str, reason: str | None = 
     if applicant.role == "superadmin" and reviewer.role != "superadmin":
         raise BarongError("admin.user.superadmin_change", 422)
     _take_decision_right(applicant, reviewer)
-    if not is_pending(applicant):
-        raise BarongError("admin.kyc.not_pending", 409)
+    _lock_pending_document(applicant)
     # exactly POST admin/users/labels/update key=document scope=private (the description is
     # the rejection reason, cleared on approval); audited once below as the KYC decision
     label = admin_users.upsert_label(applicant, "document", value, "private", description=reason,

@@ -7,7 +7,7 @@ import json
 import math
 from urllib.parse import urlencode
 
-from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Response, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
@@ -247,7 +247,3 @@ def install_template_helpers(bp) -> None:
             return json.loads(value) if value else {}
         except ValueError:
             return {}
-
-
-def abort_404():
-    abort(404)

@@ -193,3 +193,84 @@ def test_document_file_is_streamed_to_operators_only(operator, console, applican
     from tests.helpers import login_as
     login_as(member, make_user())
     assert member.get(f"/admin/documents/{doc.id}/file").status_code == 403
+
+
+@pytest.mark.parametrize("decision,reason,code", [("maybe", None, "admin.kyc.invalid_decision"),
+                                                  ("reject", "x" * 256, "reason.too_long")])
+def test_decide_refusals_at_the_service_level(operator, applicant, decision, reason, code):
+    user = applicant()
+    with pytest.raises(BarongError) as err:
+        kyc_review.decide(user, operator("compliance"), decision, reason)
+    assert err.value.code == code and user.private_labels()["document"] == "pending"
+
+
+def test_double_verification_blocks_the_author_of_the_profile(operator, applicant, app, make_user):
+    """With profile_double_verification on, an operator who created the profile may not verify it alone."""
+    from datetime import date as _date
+
+    from barong.services import admin_actions, documents, unit_of_work
+    from tests.web.console.support import png_bytes
+
+    author = operator("compliance")
+    user = make_user()
+    admin_actions.create_profile(user, {"first_name": "Bo", "last_name": "Li", "dob": "1990-01-02", "country": "GB"},
+                                 actor=author)
+    documents.create(user, [("p.png", png_bytes())], "Passport",
+                     doc_expire=_date(_date.today().year + 2, 1, 1).isoformat(), doc_number="ZZ1")
+    unit_of_work.commit()
+    settings = app.extensions["barong_settings"]
+    old = getattr(settings, "profile_double_verification", False), settings.profile_verification_roles
+    settings.profile_double_verification = True
+    settings.profile_verification_roles = ["superadmin"]
+    try:
+        with pytest.raises(BarongError) as err:
+            kyc_review.decide(user, author, "approve")
+        assert err.value.code == "admin.profiles.second_admin_approval"
+    finally:
+        settings.profile_double_verification, settings.profile_verification_roles = old
+
+
+def test_two_decisions_racing_never_both_win(operator, applicant, app):
+    """Two reviewers decide the same unclaimed applicant at the same moment, each in its
+    own thread, session and transaction: exactly one decision is written."""
+    import threading
+
+    from sqlalchemy.exc import OperationalError
+
+    from barong.models import User
+
+    user = applicant()
+    reviewers = [operator("compliance").uid, operator("admin").uid]
+    barrier = threading.Barrier(2)
+    outcomes = {}
+
+    def decide(reviewer_uid, decision):
+        with app.app_context():
+            try:
+                me = db.session.query(User).filter_by(uid=reviewer_uid).one()
+                target = db.session.query(User).filter_by(uid=user.uid).one()
+                target.private_labels()
+                barrier.wait(timeout=5)
+                kyc_review.decide(target, me, decision, "blurred" if decision == "reject" else None)
+                db.session.commit()
+                outcomes[reviewer_uid] = "decided"
+            except (BarongError, OperationalError) as exc:
+                db.session.rollback()
+                outcomes[reviewer_uid] = getattr(exc, "code", "locked")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=decide, args=(reviewers[0], "approve")),
+               threading.Thread(target=decide, args=(reviewers[1], "reject"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=20)
+    assert list(outcomes.values()).count("decided") == 1, outcomes
+    loser = [v for v in outcomes.values() if v != "decided"][0]
+    assert loser in ("admin.kyc.not_pending", "admin.kyc.claimed", "locked")
+    db.session.expire_all()
+    winner = [uid for uid, v in outcomes.items() if v == "decided"][0]
+    expected = "verified" if winner == reviewers[0] else "rejected"
+    assert user.private_labels()["document"] == expected
+    assert len([a for a in admin_activities(topic="kyc")]) == 1
