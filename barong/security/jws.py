@@ -225,7 +225,7 @@ def load_private_key(pem: bytes | str, algorithm: str):
     if isinstance(pem, str):
         pem = pem.encode()
     if family(algorithm) == "HS":
-        return pem.strip()
+        return pem
     return serialization.load_pem_private_key(pem, password=None)
 
 

@@ -304,3 +304,18 @@ def test_openapi_lists_management_params(client):
     assert set(schema["required"]) == {"email", "password"}
     assert "get" not in doc["paths"]["/api/v2/barong/management/users/get"]
     assert "/api/v2/barong/management/{path}" not in doc["paths"]
+
+
+@pytest.mark.parametrize("option,good,bad", [
+    ({"iss": "qux"}, {"iss": "qux"}, {"iss": "hacker"}),
+    ({"aud": "qux"}, {"aud": ["barong", "qux"]}, {"aud": "hacker"}),
+])
+def test_jwt_iss_aud_options(app, client, tmp_path, option, good, bad):
+    cfg = keychain_config()
+    cfg["jwt"] = option
+    path = tmp_path / "jwt.yml"
+    path.write_text(yaml.safe_dump(cfg))
+    management_keychain.init_app(app, path)
+    assert mgmt(client, "timestamp", signers=("alex",), **good).status_code == 201
+    assert mgmt(client, "timestamp", signers=("alex",), **bad).status_code == 401
+    assert mgmt(client, "timestamp", signers=("alex",)).status_code == 401  # claim absent

@@ -39,13 +39,15 @@ def users_get(p):
         raise BarongError("management.user.missing_uid_email_phone_num", 422)
     if len(given) > 1:
         raise BarongError("management.user.mutually_exclusive_uid_email_phone_num", 422)
-    user = None
-    if p.get("uid"):
+    if given == ["uid"]:
         user = users.by_uid(p["uid"].strip())
-    elif p.get("email"):
+    elif given == ["email"]:
         user = users.by_email(p["email"])
     else:
-        digits = re.sub(r"\D", "", p["phone_num"])
+        try:
+            digits, _ = phones.normalize(p["phone_num"])
+        except BarongError:  # not a valid number: look the digits up as given
+            digits = re.sub(r"\D", "", p["phone_num"])
         found = phones.find_by_number(digits) if digits else []
         user = found[0].user if found else None
     if user is None:
