@@ -158,10 +158,16 @@ def apply_state(user: User, state: str) -> None:
 
 
 def set_otp(user: User, enabled: bool) -> None:
+    """Turn the 2FA flag on/off; off deactivates the user's API keys. Emits model.user.updated."""
+    from barong.services import events
+
+    old = user.otp
     user.otp = enabled
     if not enabled:
         deactivate_api_keys(user)
     db.session.flush()
+    if old != enabled:
+        events.emit("model.user.updated", events.user_summary(user, omit_nulls=True), {"otp": old})
 
 
 def deactivate_api_keys(user: User) -> None:
