@@ -109,3 +109,13 @@ def test_document_follows_a_new_declaration(app):
         assert schema["properties"]["probe_param"]["type"] == "integer"
     finally:
         view.barong_declaration.params.pop()
+
+
+def test_error_statuses_are_documented(doc):
+    login = doc["paths"]["/api/v2/barong/identity/sessions"]
+    assert {"201", "400", "401", "403", "422", "429"} <= set(login["post"]["responses"])
+    assert {"204", "404"} <= set(login["delete"]["responses"])
+    assert login["post"]["responses"]["400"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Errors"}
+    ping = doc["paths"]["/api/v2/barong/public/ping"]["get"]["responses"]
+    assert "400" not in ping and "422" not in ping

@@ -15,6 +15,20 @@ _AREA_AUTH = {"resource": [{"session": []}, {"apiKey": []}, {"bearer": []}],
               "management": [{"jws": []}]}
 
 
+def _error_responses(decl, area: str) -> dict:
+    """Error statuses an endpoint can answer: derived from its parameters and area, plus
+    those it declares (`errors={403: "…"}` in @use_params / @document)."""
+    errors: dict = {}
+    if any(p.required or not p.allow_blank for p in decl.params):
+        errors[400] = "required parameter missing or blank (`<scope>.missing_x` / `empty_x`)"
+    if decl.params and area != "management":
+        errors.setdefault(422, "invalid parameter value or validation error")
+    if area in _AREA_AUTH:
+        errors[401] = "not authenticated"
+    errors.update(decl.extra.get("errors") or {})
+    return errors
+
+
 def build() -> dict:
     paths: dict = {}
     for rule in current_app.url_map.iter_rules():
@@ -58,6 +72,9 @@ def build() -> dict:
                 if area == "management":
                     content_types = ["application/json"]
                 op["requestBody"] = {"content": {ct: {"schema": schema} for ct in content_types}}
+            for code, text in sorted(_error_responses(decl, area).items()):
+                op["responses"][str(code)] = {"description": text, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Errors"}}}}
             if decl.paginated:
                 op["responses"][str(decl.status)]["headers"] = {
                     h: {"schema": {"type": "integer"}} for h in ("Total", "Page", "Per-Page")}

@@ -24,7 +24,9 @@ def _session_body(user, session):
 @limit("login")
 @use_params("identity.session", Param("email", required=True), Param("password", required=True), CAPTCHA,
             Param("otp_code", description="TOTP code (or a recovery code) when 2FA is enabled"),
-            status=201, summary="Start a new session")
+            status=201, summary="Start a new session",
+            errors={401: "invalid_params / banned / deleted / not_active / missing_otp / locked",
+                    403: "invalid_otp", 422: "captcha verification_failed", 429: "too_many_requests"})
 def sessions_create(p):
     captcha.check("session_create", p.get("captcha_response"), scope="identity.session")
     user, session = identity.login(p["email"] or "", p["password"] or "", RequestInfo.current(), p.get("otp_code"))
@@ -32,7 +34,8 @@ def sessions_create(p):
 
 
 @bp.delete("/sessions")
-@use_params("identity.session", status=204, summary="Destroy the current session")
+@use_params("identity.session", status=204, summary="Destroy the current session",
+            errors={404: "identity.session.not_found"})
 def sessions_destroy(p):
     identity.logout(sessions.from_cookie(), RequestInfo.current())
     return "", 204
@@ -42,7 +45,9 @@ def sessions_destroy(p):
 @limit("signup")
 @use_params("identity.user", Param("email", required=True, allow_blank=False),
             Param("password", required=True, allow_blank=False), Param("username"), Param("refid"),
-            Param("data", description="JSON string"), CAPTCHA, status=201, summary="Creates new user")
+            Param("data", description="JSON string"), CAPTCHA, status=201, summary="Creates new user",
+            errors={422: "model errors (email.taken, password.weak, …), referral errors, captcha",
+                    429: "too_many_requests"})
 def users_create(p):
     captcha.check("user_create", p.get("captcha_response"), scope="identity.user")
     user, session = identity.signup(p["email"], p["password"], RequestInfo.current(), username=p.get("username"),
@@ -69,7 +74,7 @@ def users_access(p):
 @bp.post("/users/email/generate_code")
 @limit("email", per_account=True)
 @use_params("identity.user", Param("email", required=True, allow_blank=False), CAPTCHA, status=201,
-            summary="Send confirmations email")
+            summary="Send confirmations email", errors={429: "too_many_requests"})
 def email_generate_code(p):
     captcha.check("email_confirmation", p.get("captcha_response"), scope="identity.user")
     identity.resend_confirmation(p["email"])
@@ -79,7 +84,8 @@ def email_generate_code(p):
 @bp.post("/users/email/confirm_code")
 @limit("email")
 @use_params("identity.user", Param("token", required=True, allow_blank=False), status=201,
-            summary="Confirms an account")
+            summary="Confirms an account",
+            errors={422: "jwt.decode_and_verify.*, active_or_doesnt_exist, utilized_token", 429: "too_many_requests"})
 def email_confirm_code(p):
     user, session = identity.confirm_email(p["token"], RequestInfo.current())
     return _session_body(user, session)
@@ -88,7 +94,7 @@ def email_confirm_code(p):
 @bp.post("/users/password/generate_code")
 @limit("reset", per_account=True)
 @use_params("identity.user", Param("email", required=True, allow_blank=False, missing="identity.user.missing_email"),
-            CAPTCHA, status=201, summary="Send password reset email")
+            CAPTCHA, status=201, summary="Send password reset email", errors={429: "too_many_requests"})
 def password_generate_code(p):
     captcha.check("password_reset", p.get("captcha_response"), scope="identity.user")
     identity.request_password_reset(p["email"], RequestInfo.current())
@@ -103,7 +109,9 @@ def password_generate_code(p):
             Param("password", required=True, allow_blank=False, missing="identity.user.missing_password"),
             Param("confirm_password", required=True, allow_blank=False,
                   missing="identity.user.missing_confirm_password"),
-            status=201, summary="Sets new account password")
+            status=201, summary="Sets new account password",
+            errors={422: "passwords_doesnt_match, jwt.decode_and_verify.*, utilized_token, password.*",
+                    429: "too_many_requests"})
 def password_confirm_code(p):
     identity.reset_password(p["reset_password_token"], p["password"], p["confirm_password"], RequestInfo.current())
     return "", 201
