@@ -204,3 +204,29 @@ def test_password_change_elsewhere_does_not_break_login(client, make_user):
     db.session.commit()
     assert login(client, user.email, "Another-Passw0rd-1").status_code == 201
     assert login(client, user.email).status_code == 401
+
+
+def test_idle_session_expires(client, make_user, app):
+    """After session_expire_time without use, the cookie no longer works (and the session is gone)."""
+    user = make_user()
+    login(client, user.email)
+    rec = db.session.query(SessionRecord).one()
+    rec.expire_time = int(__import__("time").time()) - 1
+    db.session.commit()
+    assert client.get(ME).status_code == 401
+    db.session.expire_all()
+    assert db.session.query(SessionRecord).count() == 0
+
+
+def test_use_slides_the_expiry(client, make_user, app):
+    import time as _time
+
+    user = make_user()
+    login(client, user.email)
+    rec = db.session.query(SessionRecord).one()
+    rec.expire_time = int(_time.time()) + 60  # nearly idle for the whole window
+    db.session.commit()
+    assert client.get(ME).status_code == 200
+    db.session.expire_all()
+    rec = db.session.query(SessionRecord).one()
+    assert rec.expire_time >= int(_time.time()) + app.config["BARONG_SESSION_EXPIRE_TIME"] - 5
