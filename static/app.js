@@ -65,6 +65,8 @@
       btn.dataset.counting = "1";
       var original = btn.textContent;
       var template = btn.getAttribute("data-wait-label") || "{seconds}";
+      var note = document.getElementById(btn.getAttribute("aria-describedby"));
+      if (note) { note.hidden = true; }  // the button itself counts down
       btn.disabled = true;
       var timer = setInterval(function () {
         left -= 1;
@@ -72,8 +74,6 @@
           clearInterval(timer);
           btn.disabled = false;
           btn.textContent = original;
-          var note = document.getElementById(btn.getAttribute("aria-describedby"));
-          if (note) { note.hidden = true; }
           return;
         }
         btn.textContent = template.replace("{seconds}", left);

@@ -68,7 +68,6 @@ class PhoneForm(FlaskForm):
 
 
 class PhoneVerifyForm(FlaskForm):
-    phone_number = HiddenField(validators=[required()])
     verification_code = StringField(_l("Code"), validators=[required(), Length(max=16)])
 
 

@@ -175,6 +175,13 @@ FIELDS = {
 }
 
 
+#: codes about the whole form, never one field (even when the view names a default field)
+FORM_LEVEL = {"resource.api_key.2fa_disabled", "identity.session.invalid_params", "identity.session.locked",
+              "identity.session.banned", "identity.session.deleted", "identity.session.not_active",
+              "resource.documents.limit_reached", "resource.documents.limit_will_be_reached",
+              "key_holder_account.invalid", "server.too_many_requests"}
+
+
 def message_for(code: str | None) -> str:
     """A human message for `code` in the current language (a generic one when unknown)."""
     if not code:
@@ -207,6 +214,8 @@ def message_for(code: str | None) -> str:
 def field_for(code: str, form=None, default: str | None = None) -> str | None:
     """The form field a code belongs to: the table above, else a model error's `<attribute>.`
     prefix, else `default`; only names the form has."""
+    if code in FORM_LEVEL:
+        return None
     candidates = [FIELDS.get(code)]
     head = code.split(".", 1)[0]
     if head not in ("identity", "resource", "server", "jwt", "record", "authz", "totp"):

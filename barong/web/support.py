@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import (Flask, make_response, redirect, render_template, request,
+from flask import (Flask, has_request_context, make_response, redirect, render_template, request,
                    url_for)
 
 
@@ -69,17 +69,21 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _web_context():
+        # templates are also rendered outside requests (mails sent by the events dispatcher)
+        in_request = has_request_context()
         return {
             "languages": i18n.LANGUAGE_NAMES,
-            "current_locale": str(get_locale() or "en") if not request.path.startswith("/api/") else "en",
+            "current_locale": str(get_locale() or "en") if in_request and not request.path.startswith("/api/")
+            else "en",
             "error_message": message_for,
-            "is_htmx": is_htmx(),
+            "is_htmx": is_htmx() if in_request else False,
         }
 
     app.after_request(i18n.remember_requested_language)
     app.add_template_filter(describe_device, "device")
     app.add_template_filter(from_timestamp, "from_timestamp")
     app.add_template_filter(activity_action, "activity_action")
+    app.add_template_filter(country_name, "country_name")
 
     @app.errorhandler(CSRFError)
     def _csrf_error(err):
@@ -127,3 +131,22 @@ def activity_action(action: str | None) -> str:
         "disable 2FA": _("2FA turned off"), "verify 2FA": _("2FA code checked"),
     }
     return names.get(action or "", action or "—")
+
+
+def country_name(code: str | None) -> str:
+    """An ISO 3166 code in the page's language (“GB” → “United Kingdom” / “Великобритания”)."""
+    if not code:
+        return ""
+    from babel import Locale
+    from flask_babel import get_locale
+
+    try:
+        names = Locale.parse(str(get_locale() or "en")).territories
+    except Exception:  # noqa: BLE001 - unknown locale: show the code
+        return code
+    if len(code) == 3:
+        import pycountry
+
+        found = pycountry.countries.get(alpha_3=code.upper())
+        code = found.alpha_2 if found else code
+    return names.get(code.upper(), code)

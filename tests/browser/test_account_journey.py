@@ -42,6 +42,7 @@ def _call_with_api_key(url: str, kid: str, secret: str):
 
 def test_signup_to_api_key(app, live_server, page, mailbox, totp_clock):
     app.config["BARONG_FIRST_REGISTRATION_SUPERADMIN"] = False
+    app.config["WTF_CSRF_ENABLED"] = True  # forms carry the token, htmx sends it as X-CSRFToken
     email = "journey@example.com"
 
     # sign up, with the live strength hint
@@ -121,7 +122,7 @@ def test_signup_to_api_key(app, live_server, page, mailbox, totp_clock):
     page.get_by_label("Last name").fill("Lovelace")
     page.get_by_label("Date of birth").fill("1990-12-10")
     page.get_by_label("Country").select_option("GB")
-    page.get_by_label("Address").fill("12 St James's Square")
+    page.get_by_label("Address", exact=True).fill("12 St James's Square")
     page.get_by_label("Postcode").fill("SW1Y 4LB")
     page.get_by_label("City").fill("London")
     page.get_by_label(re.compile("Submit for verification")).check()

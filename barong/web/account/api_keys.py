@@ -66,7 +66,7 @@ def _change(kid: str, action: str):
                 api_keys.delete(key)
                 message = _("The API key was deleted.")
             else:
-                api_keys.update(key, state="disabled" if action == "disable" else "active")
+                api_keys.update(key, state="inactive" if action == "disable" else "active")
                 message = _("The API key was disabled.") if action == "disable" else _("The API key is active again.")
         except BarongError as err:
             if err.status == 404:

@@ -50,8 +50,7 @@ def _phone_rows(user) -> list[dict]:
         wait = max(0, int(RESEND_WAIT - waited)) if waited is not None and not phone.validated_at else 0
         rows.append({"phone": phone, "entity": entities.phone(phone), "number": "+" + phone.number,
                      "verified": phone.validated_at is not None, "wait": wait,
-                     "form": PhoneVerifyForm(prefix=f"p{phone.id}", phone_number="+" + phone.number,
-                                             formdata=None)})
+                     "form": PhoneVerifyForm(prefix=f"p{phone.id}", formdata=None)})
     return rows
 
 
