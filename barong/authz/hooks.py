@@ -12,7 +12,7 @@ from flask import Flask, g, request
 #: endpoints whose requests are never refused by a restriction
 EXEMPT_ENDPOINTS = frozenset({"static", "jwks_well_known", "public.jwks"})
 #: web endpoints that count as "login" for blocklogin restrictions (POST only)
-LOGIN_ENDPOINTS = frozenset({"account.login", "web.login", "auth.login"})
+LOGIN_ENDPOINTS = frozenset({"account.login", "account.login_code"})
 
 
 def enforce_restrictions() -> None:

@@ -144,6 +144,25 @@ def test_blocklogin_only_for_the_sessions_path(client, geoip_db, make_user):
     assert auth(_from(client, TOKYO), "POST", "api/v2/barong/identity/sessions").status_code == 200
 
 
+def test_blocklogin_refuses_the_web_login_form(client, app, make_user):
+    if "account.login" not in app.view_functions:
+        pytest.skip("no web login page in this tree")
+    user = make_user()
+    _add("blocklogin", "ip", "8.8.4.4", code=425)
+    _from(client, "8.8.4.4")
+    assert client.get("/accounts/login").status_code == 200  # the page itself is shown
+    resp = client.post("/accounts/login", data={"email": user.email, "password": "x"})
+    assert resp.status_code == 425
+    assert client.post("/accounts/login", data={"email": user.email, "password": "x"},
+                       environ_base={"REMOTE_ADDR": "8.8.8.8"}).status_code != 425
+
+
+def test_maintenance_page_for_web_requests(client):
+    _add("maintenance", "all", "all")
+    resp = client.get("/")
+    assert resp.status_code == 471 and resp.mimetype == "text/html"
+
+
 def test_restrictions_skipped_for_the_whitelink_path(client):
     _add("maintenance", "all", "all")
     assert auth(client, "POST", "api/v2/barong/identity/users/access").status_code == 200
