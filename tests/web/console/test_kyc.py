@@ -274,3 +274,32 @@ def test_two_decisions_racing_never_both_win(operator, applicant, app):
     expected = "verified" if winner == reviewers[0] else "rejected"
     assert user.private_labels()["document"] == expected
     assert len([a for a in admin_activities(topic="kyc")]) == 1
+
+
+def test_release_lets_another_reviewer_decide(operator, console, applicant):
+    user = applicant()
+    me = operator("compliance")
+    client = console(me)
+    assert "Release" in client.get(f"/admin/kyc/{user.uid}").get_data(as_text=True)
+    assert fresh(user).review_claimed_by == me.uid
+    resp = client.post(f"/admin/kyc/{user.uid}/release")
+    assert resp.status_code == 302 and fresh(user).review_claimed_by is None
+
+
+def test_pdf_documents_are_previewed_in_page(operator, console, make_user):
+    from datetime import date as _date
+
+    from barong.services import documents, unit_of_work
+
+    user = make_user()
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    documents.create(user, [("id.pdf", pdf)], "Passport", doc_expire=_date(_date.today().year + 2, 1, 1).isoformat(),
+                     doc_number="PD1")
+    unit_of_work.commit()
+    client = console(operator("admin"))
+    body = client.get(f"/admin/kyc/{user.uid}").get_data(as_text=True)
+    doc = db.session.query(Document).filter_by(user_id=user.id).one()
+    assert f'<object data="/admin/documents/{doc.id}/file" type="application/pdf"' in body
+    resp = client.get(f"/admin/documents/{doc.id}/file")
+    assert resp.status_code == 200 and resp.mimetype == "application/pdf" and resp.data.startswith(b"%PDF")
+    assert "attachment" not in resp.headers.get("Content-Disposition", "")
