@@ -4,10 +4,16 @@ from __future__ import annotations
 from flask import Flask
 
 
+def register_console(app: Flask) -> None:
+    from barong.web import console
+
+    console.register(app)
+
+
 def register_web(app: Flask) -> None:
     from barong.web import account, home, support
 
     support.init_app(app)
     app.register_blueprint(home.bp)
     app.register_blueprint(account.bp)
-    __import__("barong.web.console", fromlist=["register"]).register(app)  # operator console, /admin
+    register_console(app)  # the operator console, /admin (barong/web/console)
