@@ -82,6 +82,15 @@
     });
   }
 
+  // Phones: the account navigation scrolls sideways; show the current page in it.
+  document.addEventListener("DOMContentLoaded", function () {
+    var current = document.querySelector(".side-nav [aria-current=page]");
+    var nav = document.querySelector(".side-nav");
+    if (current && nav && nav.scrollWidth > nav.clientWidth) {
+      nav.scrollLeft = current.offsetLeft - (nav.clientWidth - current.offsetWidth) / 2;
+    }
+  });
+
   // Copy buttons: <button data-copy="#element-id">.
   document.addEventListener("click", function (evt) {
     var btn = evt.target.closest ? evt.target.closest("[data-copy]") : null;

@@ -97,11 +97,14 @@ def confirmation():
         form.token.data = request.args.get("token") or request.args.get("confirmation_token") or ""
         return render_page("account/confirmation.html", form=form)
     if form.validate_on_submit():
+        previous = sessions.from_cookie()
         try:
-            identity.confirm_email(form.token.data.strip(), RequestInfo.current())
+            user, _session = identity.confirm_email(form.token.data.strip(), RequestInfo.current())
         except BarongError as err:
             apply_error(form, err)
         else:
+            if previous is not None and previous.uid == user.uid:
+                sessions.destroy(previous)  # the sign-up session is replaced by the confirmed one
             flash(_("Thank you! Your email is confirmed."), "success")
             return go("account.home")
     else:

@@ -115,6 +115,7 @@ def test_mail_link_page_confirms_on_post(client, not_first, mailbox):
     db.session.expire_all()
     user = users.by_email(user.email)
     assert user.state == "active" and user.level == 1
+    assert db.session.query(SessionRecord).filter_by(uid=user.uid).count() == 1  # the sign-up one replaced
     again = client.post("/accounts/confirmation", data={"token": token})
     assert again.status_code == 422
 
