@@ -45,8 +45,8 @@ def daily_bars(series: dict, days: list[date], label: str, css: str = "bar") -> 
         x = i * slot + (slot - bar_w) / 2
         parts.append(f'<rect class="{css}" x="{x:.2f}%" y="{top + plot_h - h:.1f}" width="{bar_w:.2f}%" '
                      f'height="{h:.1f}" rx="1.5"><title>{d.isoformat()}: {v}</title></rect>')
-    ticks = sorted({0, n - 1, *range(0, n, max(1, n // 5))})
-    if len(ticks) > 2 and ticks[-1] - ticks[-2] < max(1, n // 10):
+    ticks = sorted({0, n - 1, *range(0, n, max(1, n // 4))})
+    if len(ticks) > 2 and ticks[-1] - ticks[-2] < max(1, n // 5):
         ticks.pop(-2)  # keep the last date readable
     for i in ticks:
         anchor = "start" if i == 0 else "end" if i == n - 1 else "middle"
