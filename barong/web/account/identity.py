@@ -37,15 +37,22 @@ def _home():
 
 # ---- sign up ----------------------------------------------------------------------------------
 
-@bp.route("/signup", methods=["GET", "POST"])
-@limit("signup")
+# Pages are GET views; their forms post to the same URL, a separate POST view that carries
+# the rate limit (so looking at a page never uses up the attempts).
+
+@bp.get("/signup")
 def signup():
-    if current_user.is_authenticated and request.method == "GET":
+    if current_user.is_authenticated:
         return redirect(_home())
     form = SignupForm()
-    if request.method == "GET":
-        form.refid.data = request.args.get("refid", "")
-        return render_page("account/signup.html", form=form)
+    form.refid.data = request.args.get("refid", "")
+    return render_page("account/signup.html", form=form)
+
+
+@bp.post("/signup")
+@limit("signup")
+def signup_submit():
+    form = SignupForm()
     if form.validate_on_submit():
         try:
             captcha.check("user_create", _captcha_response(), scope="identity.user")
@@ -87,15 +94,19 @@ def check_email():
 
 # ---- email confirmation -----------------------------------------------------------------------
 
-@bp.route("/confirmation", methods=["GET", "POST"])
-@limit("email")
+@bp.get("/confirmation")
 def confirmation():
     """The mail link (`?token=…&lang=…`) opens a page with one button; the POST confirms.
     (A GET never changes state, so mail scanners following links can't use the token.)"""
     form = TokenForm()
-    if request.method == "GET":
-        form.token.data = request.args.get("token") or request.args.get("confirmation_token") or ""
-        return render_page("account/confirmation.html", form=form)
+    form.token.data = request.args.get("token") or request.args.get("confirmation_token") or ""
+    return render_page("account/confirmation.html", form=form)
+
+
+@bp.post("/confirmation")
+@limit("email")
+def confirmation_submit():
+    form = TokenForm()
     if form.validate_on_submit():
         previous = sessions.from_cookie()
         try:
@@ -112,13 +123,17 @@ def confirmation():
     return render_page_or_partial("account/confirmation.html", "account/_confirmation_form.html", 422, form=form)
 
 
-@bp.route("/confirmation/resend", methods=["GET", "POST"])
-@limit("email")
+@bp.get("/confirmation/resend")
 def confirmation_resend():
     form = EmailForm()
-    if request.method == "GET":
-        form.email.data = request.args.get("email") or (current_user.email if current_user.is_authenticated else "")
-        return render_page("account/resend.html", form=form)
+    form.email.data = request.args.get("email") or (current_user.email if current_user.is_authenticated else "")
+    return render_page("account/resend.html", form=form)
+
+
+@bp.post("/confirmation/resend")
+@limit("email", per_account=True)
+def confirmation_resend_submit():
+    form = EmailForm()
     if form.validate_on_submit():
         try:
             captcha.check("email_confirmation", _captcha_response(), scope="identity.user")
@@ -162,15 +177,19 @@ def _finish_login(next_url: str | None):
     return response
 
 
-@bp.route("/login", methods=["GET", "POST"])
-@limit("login")
+@bp.get("/login")
 def login():
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next"), _home()))
     form = LoginForm()
-    if request.method == "GET":
-        if current_user.is_authenticated:
-            return redirect(safe_next(request.args.get("next"), _home()))
-        form.next.data = request.args.get("next", "")
-        return render_page("account/login.html", form=form)
+    form.next.data = request.args.get("next", "")
+    return render_page("account/login.html", form=form)
+
+
+@bp.post("/login")
+@limit("login")
+def login_submit():
+    form = LoginForm()
     if form.validate_on_submit():
         email, password = form.email.data.strip(), form.password.data
         try:
@@ -191,18 +210,27 @@ def login():
     return render_page_or_partial("account/login.html", "account/_login_form.html", 422, form=form)
 
 
-@bp.route("/login/code", methods=["GET", "POST"])
-@limit("login")
+def _start_over():
+    flash(_("Please sign in again."), "info")
+    return go("account.login")
+
+
+@bp.get("/login/code")
 def login_code():
     """Second step for accounts with 2FA: a TOTP code or one of the recovery codes."""
+    if _pending_login()[1] is None:
+        return _start_over()
+    return render_page("account/login_code.html", form=LoginCodeForm(), next=request.args.get("next"))
+
+
+@bp.post("/login/code")
+@limit("login")
+def login_code_submit():
     handle, pending = _pending_login()
     if pending is None:
-        flash(_("Please sign in again."), "info")
-        return go("account.login")
+        return _start_over()
     form = LoginCodeForm()
     next_url = request.args.get("next")
-    if request.method == "GET":
-        return render_page("account/login_code.html", form=form, next=next_url)
     if form.validate_on_submit():
         try:
             identity.login(pending["email"], pending["password"], RequestInfo.current(),
@@ -234,12 +262,15 @@ def logout():
 
 # ---- forgot / reset password ------------------------------------------------------------------
 
-@bp.route("/password/forgot", methods=["GET", "POST"])
-@limit("reset")
+@bp.get("/password/forgot")
 def password_forgot():
+    return render_page("account/password_forgot.html", form=EmailForm(), sent=False)
+
+
+@bp.post("/password/forgot")
+@limit("reset", per_account=True)
+def password_forgot_submit():
     form = EmailForm()
-    if request.method == "GET":
-        return render_page("account/password_forgot.html", form=form, sent=False)
     if form.validate_on_submit():
         try:
             captcha.check("password_reset", _captcha_response(), scope="identity.user")
@@ -253,17 +284,21 @@ def password_forgot():
                                   form=form, sent=False)
 
 
-@bp.route("/password_reset", methods=["GET", "POST"])
-@limit("reset")
+@bp.get("/password_reset")
 def password_reset():
     """The mail link (`?token=…&lang=…`): choose a new password."""
+    token = request.args.get("token") or request.args.get("reset_token") or ""
+    if not token:
+        abort(404)
     form = ResetPasswordForm()
-    if request.method == "GET":
-        token = request.args.get("token") or request.args.get("reset_token") or ""
-        if not token:
-            abort(404)
-        form.token.data = token
-        return render_page("account/password_reset.html", form=form)
+    form.token.data = token
+    return render_page("account/password_reset.html", form=form)
+
+
+@bp.post("/password_reset")
+@limit("reset")
+def password_reset_submit():
+    form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
             identity.reset_password(form.token.data.strip(), form.password.data, form.confirm_password.data,

@@ -326,3 +326,19 @@ def test_templates_render_outside_a_request(app):
         text = render_template("mail/email_confirmation.txt", lang="en", domain="http://x",
                                user={"email": "a@b.c"}, record={"token": "T"})
     assert "token=T" in text
+
+
+def test_rate_limits_count_form_posts_not_page_views(app, client):
+    from barong.services import rate_limits
+
+    app.config["BARONG_RATELIMIT_ENABLED"] = True
+    rate_limits.reset()
+    try:
+        assert all(client.get("/accounts/login").status_code == 200 for _ in range(25))
+        statuses = [client.post("/accounts/login", data={"email": "x@example.com", "password": "y"}).status_code
+                    for _ in range(21)]
+        assert statuses[:20] == [422] * 20 and statuses[20] == 429
+        resp = client.post("/accounts/login", data={"email": "x@example.com", "password": "y"})
+        assert resp.status_code == 429 and "Too many attempts" in html(resp)
+    finally:
+        rate_limits.reset()
