@@ -94,6 +94,9 @@ def app(_app):
         _reseed()
         caches.clear_all()
     _app.extensions.pop("barong_after_commit", None)
+    from barong.services import rate_limits
+
+    rate_limits.reset()  # counters of a test that switched limits on must not reach the next one
     ctx = _app.app_context()
     ctx.push()
     yield _app
