@@ -17,7 +17,7 @@ import hmac
 import re
 import time
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import datetime, timezone
 
 from flask import current_app, g, request
 from sqlalchemy import bindparam, event, select
@@ -84,7 +84,8 @@ class Caller:
 
 def check_restrictions(path: str, login: bool = False) -> None:
     """Restrictions for `path` (no leading slash) from the client's IP; raises authz.restrict.*."""
-    restrictions.check(remote_ip(), path, login=login)
+    if restrictions.enabled():  # most of the time there is none: skip computing the client IP
+        restrictions.check(remote_ip(), path, login=login)
 
 
 # ---- accounts: pre-built Core statements (compiled once, cache key memoized) ---------------
@@ -104,27 +105,26 @@ _SESSION_COLS = (_sessions.c.id, _sessions.c.uid, _sessions.c.user_ip, _sessions
                  _sessions.c.csrf_token, _sessions.c.expire_time, _sessions.c.created_at, _sessions.c.last_seen_at)
 #: the session and its user in one round trip (database session store)
 _SESSION_WITH_USER = (
-    select(*_SESSION_COLS, *(c.label(f"u_{c.name}") for c in _USER_COLS))
+    select(*_SESSION_COLS, *(c.label(f"u_{c.name}") for c in _USER_COLS))  # 8 + 9 columns
     .select_from(_sessions.outerjoin(_users, _users.c.uid == _sessions.c.uid))
     .where(_sessions.c.id == bindparam("sid"))
 )
 
 
-def _row(stmt, **params):
+def _row(stmt, **params) -> tuple | None:
     return reader.first(stmt, **params)
 
 
-def _user_account(row, prefix: str = "") -> Account | None:
-    m = row._mapping
-    if m[f"{prefix}id"] is None:
+def _user_account(row: tuple, at: int = 0) -> Account | None:
+    """An Account from the _USER_COLS part of `row` starting at column `at` (None for an outer-join miss)."""
+    if row[at] is None:
         return None
-    return Account("User", m[f"{prefix}id"], m[f"{prefix}uid"], m[f"{prefix}email"], m[f"{prefix}role"],
-                   m[f"{prefix}level"], m[f"{prefix}state"], m[f"{prefix}username"], m[f"{prefix}referral_id"],
-                   bool(m[f"{prefix}otp"]))
+    uid_, uid, email, role, level, state, username, referral_id, otp = row[at:at + 9]
+    return Account("User", uid_, uid, email, role, level, state, username, referral_id, bool(otp))
 
 
-def _sa_account(row) -> Account:
-    return Account("ServiceAccount", row.id, row.uid, row.email, row.role, row.level, row.state)
+def _sa_account(row: tuple) -> Account:
+    return Account("ServiceAccount", *row[:6])
 
 
 def account_by_uid(uid: str) -> Account | None:
@@ -144,7 +144,12 @@ def account_by_id(kind: str, account_id: int) -> Account | None:
 
 
 def _utc_ts(value) -> float:
-    return value.replace(tzinfo=timezone.utc).timestamp() if value is not None else time.time()
+    """A naive UTC DateTime column (a string on SQLite's DBAPI) as a Unix timestamp."""
+    if value is None:
+        return time.time()
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=timezone.utc).timestamp()
 
 
 def _session_and_user() -> tuple[sessions.SessionData | None, Account | None]:
@@ -162,9 +167,10 @@ def _session_and_user() -> tuple[sessions.SessionData | None, Account | None]:
         if isinstance(store, sessions.DatabaseStore):
             row = _row(_SESSION_WITH_USER, sid=sid)
             if row is not None:
-                s = sessions.SessionData(row.id, row.uid, row.user_ip, row.user_agent, row.csrf_token,
-                                         row.expire_time, _utc_ts(row.created_at), _utc_ts(row.last_seen_at))
-                account = _user_account(row, "u_")
+                sid_, uid, user_ip, user_agent, csrf_token, expire_time, created_at, last_seen_at = row[:8]
+                s = sessions.SessionData(sid_, uid, user_ip, user_agent, csrf_token, int(expire_time),
+                                         _utc_ts(created_at), _utc_ts(last_seen_at))
+                account = _user_account(row, 8)
         else:
             s = store.get(sid)
             if s is not None:

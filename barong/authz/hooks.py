@@ -11,8 +11,9 @@ from flask import Flask, g, request
 
 #: endpoints whose requests are never refused by a restriction
 EXEMPT_ENDPOINTS = frozenset({"static", "jwks_well_known", "public.jwks"})
-#: web endpoints that count as "login" for blocklogin restrictions (POST only)
-LOGIN_ENDPOINTS = frozenset({"account.login", "account.login_code"})
+#: web endpoints that count as "login" for blocklogin restrictions (POST only): the
+#: account pages' login form and its 2FA step (account.login, account.login_submit, …)
+LOGIN_ENDPOINT_PREFIX = "account.login"
 
 
 def enforce_restrictions() -> None:
@@ -21,7 +22,7 @@ def enforce_restrictions() -> None:
         return
     from barong.authz import check_restrictions
 
-    login = request.method == "POST" and request.endpoint in LOGIN_ENDPOINTS
+    login = request.method == "POST" and (request.endpoint or "").startswith(LOGIN_ENDPOINT_PREFIX)
     check_restrictions(path.lstrip("/"), login=login)
     g._authz_restrictions_checked = True
 

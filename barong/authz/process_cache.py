@@ -6,7 +6,8 @@ cache here is therefore dropped three ways:
 * in this process, at once, by `caches.clear_all()` (which every admin change calls);
 * in the other workers, by the *generation file* `<instance>/authz_cache_generation`:
   an invalidation stamps its mtime (to the nanosecond, set explicitly with utime) and
-  every cache compares the stamp it loaded under with one `stat()` (~1 µs) per read;
+  every cache compares the stamp it loaded under with the file's (one `stat()` per
+  process every RECHECK = 50 ms at most);
   the stamp is written again after the request's commit, so a worker that reloaded
   between the flush and the commit cannot keep the old rows;
 * after a TTL, as a backstop for deployments with workers on several hosts.
@@ -39,14 +40,24 @@ def _generation_path() -> str | None:
     return path
 
 
+#: the generation file is stat()ed at most this often per process (seconds)
+RECHECK = 0.05
+_seen = {"path": None, "at": 0.0, "gen": 0}
+
+
 def generation() -> int:
     path = _generation_path()
     if path is None:
         return 0
+    now = time.monotonic()
+    if _seen["path"] == path and now - _seen["at"] < RECHECK:
+        return _seen["gen"]
     try:
-        return os.stat(path).st_mtime_ns
+        gen = os.stat(path).st_mtime_ns
     except FileNotFoundError:
-        return 0
+        gen = 0
+    _seen.update(path=path, at=now, gen=gen)
+    return gen
 
 
 def bump() -> None:
@@ -58,11 +69,13 @@ def bump() -> None:
         Path(path).touch(exist_ok=True)
         stamp = max(time.time_ns(), generation() + 1)
         os.utime(path, ns=(stamp, stamp))
+        _seen["path"] = None
     except OSError:  # read-only instance dir: the TTL still bounds staleness
         current_app.logger.warning("could not write %s", path)
 
 
 def clear_local() -> None:
+    _seen["path"] = None
     for cache in _all:
         cache.clear()
 

@@ -1,15 +1,19 @@
 """`pass` / `block` path prefixes of BARONG_AUTHZ_RULES_FILE (Barong's authz_rules.yml).
 
-Read once and kept until the file's mtime changes (one `stat()` per request, no parse).
+Read once and kept until the file's mtime changes (checked with one `stat()` at most
+every RECHECK seconds per process; no parse per request).
 """
 from __future__ import annotations
 
 import os
 import threading
+import time
 from dataclasses import dataclass
 
 import yaml
 from flask import current_app
+
+from barong.services import caches
 
 
 @dataclass(frozen=True)
@@ -24,7 +28,9 @@ class Rules:
         return path.startswith(self.pass_prefixes) if self.pass_prefixes else False
 
 
-_loaded: dict[str, tuple[int | None, Rules]] = {}
+#: how often (seconds) the file's mtime is looked at
+RECHECK = 1.0
+_loaded: dict[str, tuple[int | None, Rules, float]] = {}
 _lock = threading.Lock()
 
 
@@ -41,12 +47,16 @@ def _parse(path: str) -> Rules:
 
 def current() -> Rules:
     path = str(current_app.config["BARONG_AUTHZ_RULES_FILE"])
+    now = time.monotonic()
+    hit = _loaded.get(path)
+    if hit is not None and now - hit[2] < RECHECK:
+        return hit[1]
     try:
         mtime = os.stat(path).st_mtime_ns
     except OSError:
         mtime = None
-    hit = _loaded.get(path)
     if hit is not None and hit[0] == mtime:
+        _loaded[path] = (mtime, hit[1], now)
         return hit[1]
     if mtime is None:
         current_app.logger.error("authz rules file %s is missing: no pass/block rules", path)
@@ -60,5 +70,11 @@ def current() -> Rules:
                 return hit[1]
             raise
     with _lock:
-        _loaded[path] = (mtime, rules)
+        _loaded[path] = (mtime, rules, now)
     return rules
+
+
+@caches.register
+def forget() -> None:
+    """Re-read the file on next use."""
+    _loaded.clear()

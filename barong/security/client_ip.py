@@ -31,6 +31,7 @@ def is_trusted(ip: str) -> bool:
     return any(addr.version == n.version and addr in n for n in _NETWORKS)
 
 
+@lru_cache(maxsize=4096)
 def _valid(ip: str) -> bool:
     try:
         ipaddress.ip_address(ip)
@@ -44,11 +45,14 @@ def compute(headers, remote_addr: str | None, gateway: str = "cloudflare") -> st
         true_client = (headers.get("True-Client-Ip") or "").strip()
         if true_client and _valid(true_client):
             return true_client
-    forwarded = [p.strip() for p in (headers.get("X-Forwarded-For") or "").split(",") if p.strip()]
-    chain = forwarded + ([remote_addr] if remote_addr else [])
     # Only believe X-Forwarded-For when the peer itself is a trusted proxy.
     if remote_addr and not is_trusted(remote_addr):
         return remote_addr
+    raw_forwarded = headers.get("X-Forwarded-For")
+    if not raw_forwarded and not headers.get("Client-Ip"):
+        return remote_addr or "127.0.0.1"  # a direct call from a local peer: nothing to walk
+    forwarded = [p.strip() for p in (raw_forwarded or "").split(",") if p.strip()]
+    chain = forwarded + ([remote_addr] if remote_addr else [])
     for ip in reversed(chain):
         if _valid(ip) and not is_trusted(ip):
             return ip

@@ -115,8 +115,12 @@ def test_pass_list_is_a_plain_prefix(client):
     assert auth(client, "GET", "api/v2/barong/identityX/anything").status_code == 200
 
 
-def test_rules_file_is_reread_when_it_changes(client, app, tmp_path):
+def test_rules_file_is_reread_when_it_changes(client, app, tmp_path, monkeypatch):
     import os
+
+    from barong.authz import rules as rules_module
+
+    monkeypatch.setattr(rules_module, "RECHECK", 0)  # look at the mtime on every request
 
     rules = tmp_path / "rules.yml"
     rules.write_text("rules:\n  pass: [api/v2/custom]\n  block: []\n")
