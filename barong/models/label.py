@@ -12,6 +12,8 @@ class Label(Timestamps, db.Model):
     __table_args__ = (
         UniqueConstraint("user_id", "key", "scope", name="uq_labels_user_key_scope"),
         Index("ix_labels_key_value", "key", "value"),
+        #: the KYC queue (admin users/documents/pending): filter, order and count from the index
+        Index("ix_labels_queue", "key", "scope", "value", "updated_at", "user_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

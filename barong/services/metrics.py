@@ -6,9 +6,13 @@ of pending KYC applications — plus, with `extended=True`, verified documents a
 counts by level and by state. Unlike Barong master (which accepts `created_from`/
 `created_to` but never applies them) the period, when given, filters the per-day maps
 (the seed documents "statistic in the given time period").
+
+All-time series are cheap on a big table: the per-day counts of past days are computed
+once and cached (see `_closed_days`); only today's rows are counted on each call.
 """
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 from sqlalchemy import func
@@ -47,16 +51,59 @@ def _day():
     return func.to_char(Activity.created_at, "YYYY-MM-DD")
 
 
-def _series(topic: str, action: str, result: str, start, end) -> dict[str, int]:
+def _series(topic: str, action: str, result: str, start, end, before=None) -> dict[str, int]:
     day = _day().label("day")
     q = (db.session.query(day, func.count(Activity.id))
-         .filter(Activity.category == "user", Activity.topic == topic, Activity.action == action,
-                 Activity.result == result))
+         .filter(Activity.topic == topic, Activity.action == action, Activity.result == result))
     if start is not None:
         q = q.filter(Activity.created_at >= start)
     if end is not None:
         q = q.filter(Activity.created_at <= end)
+    if before is not None:
+        q = q.filter(Activity.created_at < before)
     return {str(d): n for d, n in q.group_by(day).order_by(day).all()}
+
+
+#: per-day counts of days before `until` never change (activities are append-only and
+#: stamped with the insert time), so the all-time series are computed once, kept in the
+#: kv store (DB or Redis) for a few hours, and only rows since `until` are counted live
+ROLLUP_KEY = "metrics:closed_days:v1"
+ROLLUP_TTL = 6 * 3600
+
+
+def _closed_days() -> tuple[datetime, dict]:
+    from barong.services import kv
+
+    cached = kv.get(ROLLUP_KEY)
+    if cached:
+        try:
+            data = json.loads(cached)
+            return datetime.fromisoformat(data["until"]), data["series"]
+        except (ValueError, KeyError, TypeError):
+            pass
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    until = datetime(now.year, now.month, now.day)
+    series = {name: _series(*spec, None, None, before=until) for name, spec in SERIES.items()}
+    kv.set(ROLLUP_KEY, json.dumps({"until": until.isoformat(), "series": series}), ROLLUP_TTL)
+    return until, series
+
+
+def _all_time() -> dict[str, dict[str, int]]:
+    until, closed = _closed_days()
+    out = {}
+    for name, spec in SERIES.items():
+        merged = dict(closed.get(name, {}))
+        for day, n in _series(*spec, until, None).items():
+            merged[day] = merged.get(day, 0) + n
+        out[name] = dict(sorted(merged.items()))
+    return out
+
+
+def clear_cache() -> None:
+    """Drop the closed-days rollup (tests, or after importing backdated activities)."""
+    from barong.services import kv
+
+    kv.delete(ROLLUP_KEY)
 
 
 def _private_label_count(key: str, value: str) -> int:
@@ -68,7 +115,10 @@ def summary(created_from=None, created_to=None, extended: bool = False) -> dict:
     """Dashboard figures; `created_from`/`created_to` are unix seconds, ISO strings or
     datetimes (422 `admin.metrics.invalid_time` otherwise)."""
     start, end = parse_time(created_from), parse_time(created_to)
-    out: dict = {name: _series(*spec, start, end) for name, spec in SERIES.items()}
+    if start is None and end is None:
+        out: dict = _all_time()
+    else:
+        out = {name: _series(*spec, start, end) for name, spec in SERIES.items()}
     out["pending_applications"] = _private_label_count("document", "pending")
     if extended:
         out["verified_documents"] = _private_label_count("document", "verified")

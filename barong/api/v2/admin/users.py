@@ -29,9 +29,9 @@ def _filters(ordering: bool = True):
     return params
 
 
-def _respond(q, conds, p, serialize):
+def _respond(q, total, p, serialize):
     items = q.limit(p["limit"]).offset((p["page"] - 1) * p["limit"]).all()
-    return paginated_response(items, admin_users.count(conds), p["page"], p["limit"], serialize)
+    return paginated_response(items, total, p["page"], p["limit"], serialize)
 
 
 @bp.get("/users")
@@ -41,7 +41,7 @@ def _respond(q, conds, p, serialize):
 def users_index(p):
     q, conds, f = admin_users.search_query(p)
     serialize = entities.user_with_profile if f["extended"] else entities.user
-    return _respond(q, conds, p, serialize)
+    return _respond(q, admin_users.count(conds), p, serialize)
 
 
 @bp.get("/users/documents/pending")
@@ -51,7 +51,8 @@ def users_index(p):
 @ability("read", "User")
 def users_pending_documents(p):
     q, conds, f = admin_users.pending_documents_query(p)
-    return _respond(q, conds, p, entities.user_with_kyc if f["extended"] else entities.user)
+    serialize = entities.user_with_kyc if f["extended"] else entities.user
+    return _respond(q, admin_users.count_pending(conds), p, serialize)
 
 
 @bp.get("/users/<uid>")
