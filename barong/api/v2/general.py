@@ -23,12 +23,7 @@ def register(bp: Blueprint, scope: str) -> None:
     @bp.get("/version")
     @document(summary="Get barong version")
     def version():
-        import os
-
-        return jsonify(git_tag=os.environ.get("BARONG_GIT_TAG", barong.__version__),
-                       git_sha=os.environ.get("BARONG_GIT_SHA", "unknown"),
-                       build_date=os.environ.get("BARONG_BUILD_DATE", "1970-01-01T00:00:00+00:00"),
-                       version=barong.__version__)
+        return jsonify(_version_info())
 
     @bp.get("/configs")
     @document(summary="Get barong configurations")
@@ -42,7 +37,9 @@ def register(bp: Blueprint, scope: str) -> None:
             "captcha_id": cfg.get("BARONG_RECAPTCHA_SITE_KEY") if cfg["BARONG_CAPTCHA"] == "recaptcha" else None,
             "phone_verification_type": cfg["BARONG_PHONE_VERIFICATION"],
             "password_min_entropy": int(cfg["BARONG_PASSWORD_MIN_ENTROPY"]),
-            "password_regexp": cfg.get("BARONG_PASSWORD_REGEXP") or password_strength.DEFAULT_REGEXP,
+            # the operator's pattern as given; the default without Python's inline `(?m)` so a
+            # browser can use it as a JavaScript RegExp (the reference: "emit the plain pattern")
+            "password_regexp": cfg.get("BARONG_PASSWORD_REGEXP") or password_strength.DEFAULT_REGEXP.removeprefix("(?m)"),
         }
         return jsonify({k: v for k, v in body.items() if v is not None})
 
@@ -54,3 +51,32 @@ def register(bp: Blueprint, scope: str) -> None:
         entropy = password_strength.entropy(p.get("password") or "",
                                             use_dictionary=current_app.config["BARONG_PASSWORD_USE_DICTIONARY"])
         return jsonify(entropy=entropy), 201
+
+
+def _version_info() -> dict:
+    """git tag/sha/commit date from BARONG_GIT_TAG / BARONG_GIT_SHA / BARONG_BUILD_DATE (set by a
+    release build), else from the checkout's git metadata, read once per process."""
+    info = current_app.extensions.get("barong_version")
+    if info is not None:
+        return info
+    import os
+    import subprocess
+
+    from barong.config import ROOT
+
+    def git(*args: str) -> str | None:
+        try:
+            out = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=5)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return out.stdout.strip() or None if out.returncode == 0 else None
+
+    info = {
+        "git_tag": os.environ.get("BARONG_GIT_TAG") or git("describe", "--tags", "--abbrev=0") or barong.__version__,
+        "git_sha": os.environ.get("BARONG_GIT_SHA") or git("rev-parse", "--short=8", "HEAD") or "unknown",
+        "build_date": os.environ.get("BARONG_BUILD_DATE") or git("log", "-1", "--format=%cI") or
+        "1970-01-01T00:00:00+00:00",
+        "version": barong.__version__,
+    }
+    current_app.extensions["barong_version"] = info
+    return info
