@@ -1,7 +1,7 @@
 """API keys: list, create (2FA code; the secret is shown once), disable/enable, delete."""
 from __future__ import annotations
 
-from flask import flash, request
+from flask import flash
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 

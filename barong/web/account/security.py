@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 import math
 
-from flask import abort, flash, g, request, url_for
+from flask import abort, flash, g, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 

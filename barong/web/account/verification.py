@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import abort, current_app, flash, request
+from flask import abort, current_app, flash
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -205,7 +205,7 @@ def _document_form(formdata=True) -> DocumentForm:
 def _doc_type_label(doc_type: str) -> str:
     labels = {"Passport": _("Passport"), "Identity card": _("Identity card"),
               "Driver license": _("Driver license"), "Utility Bill": _("Utility bill"),
-              "Residental": _("Residence permit"), "Institutional": _("Institutional"), "Address": _("Address")}
+              "Residental": _("Residence permit"), "Institutional": _("Institutional"), "Address": _("Proof of address")}
     return labels.get(doc_type, doc_type)
 
 
