@@ -87,3 +87,24 @@ def test_pages_have_labels_one_heading_and_a_skip_link(live_server, page, make_u
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip-link"
     assert errors == []
+
+
+def test_upload_progress_is_shown_while_sending(live_server, page, make_user):
+    """htmx's xhr progress events drive the <progress> bar of the upload form."""
+    user = make_user()
+    _sign_in(page, live_server, user)
+    page.goto(f"{live_server}/accounts/documents")
+    page.evaluate("""() => document.addEventListener('htmx:xhr:progress', () => {
+        const bar = document.querySelector('[data-upload-progress]');
+        sessionStorage.setItem('progress', JSON.stringify({shown: !bar.hidden, value: bar.value}));
+    })""")
+    page.get_by_label("Document type").select_option("Identity card")
+    page.get_by_label("Document number").fill("ID998877")
+    page.get_by_label("Expiry date").fill(date(date.today().year + 1, 12, 1).isoformat())
+    big = png_bytes() + b"\0" * 3_000_000  # a valid PNG start; large enough for several progress events
+    page.get_by_label("Front side").set_input_files({"name": "card.png", "mimeType": "image/png", "buffer": big})
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator("#flashes")).to_contain_text("waiting for review")
+    progress = page.evaluate("() => JSON.parse(sessionStorage.getItem('progress') || 'null')")
+    assert progress == {"shown": True, "value": 100}
+    assert db.session.query(Document).filter_by(user_id=user.id).count() == 1

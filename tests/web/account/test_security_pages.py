@@ -151,3 +151,11 @@ def test_activity_is_paginated_and_filtered(client, make_user):
     none = client.get("/accounts/activity?topic=password")
     assert "No activity yet." in html(none)
     assert client.get("/accounts/activity?topic=bogus&page=x").status_code == 200
+
+
+def test_operators_get_a_link_to_the_console(client, make_user):
+    login_as(client, make_user(role="superadmin"))
+    assert "Operator console" in html(client.get("/accounts/"))
+    client.post("/accounts/logout")
+    login_as(client, make_user())
+    assert "Operator console" not in html(client.get("/accounts/"))
