@@ -11,7 +11,7 @@ from barong.errors import BarongError
 from barong.extensions import db
 from barong.models import Label, User
 from barong.services import admin_users, kyc_review
-from barong.web.console import bp
+from barong.web.console import bp, policy
 from barong.web.console.helpers import (
     Page,
     actor,
@@ -23,6 +23,10 @@ from barong.web.console.helpers import (
     refused,
     render_page_or_partial,
 )
+
+
+def _holder(applicant: User) -> User | None:
+    return admin_users.get(applicant.review_claimed_by) if applicant.review_claimed_by else None
 
 
 def _waiting_since(users: list[User]) -> dict[int, object]:
@@ -67,10 +71,13 @@ def kyc_show(uid):
     held_by = None
     pending = kyc_review.is_pending(applicant)
     if pending:
-        try:
-            kyc_review.claim(applicant, me)
-        except BarongError:
-            held_by = admin_users.get(applicant.review_claimed_by) if applicant.review_claimed_by else None
+        if policy.can(me, "kyc.decide"):  # only a reviewer who may decide holds the applicant
+            try:
+                kyc_review.claim(applicant, me)
+            except BarongError:
+                held_by = _holder(applicant)
+        elif kyc_review.claimed_by_other(applicant, me):
+            held_by = _holder(applicant)
     return render_template("console/kyc/review.html", user=applicant, pending=pending, held_by=held_by,
                            active="kyc", errors=None, reason="")
 

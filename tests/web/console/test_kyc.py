@@ -170,6 +170,7 @@ def test_roles_without_label_rights_see_but_cannot_decide(operator, console, app
     client = console(operator("support"))     # manage User, read Label only
     page = client.get(f"/admin/kyc/{user.uid}").get_data(as_text=True)
     assert "may look at applicants, not decide" in page
+    assert fresh(user).review_claimed_by is None  # looking claims nothing
     assert client.post(f"/admin/kyc/{user.uid}/decide", data={"decision": "approve"}).status_code == 403
     assert fresh(user).private_labels()["document"] == "pending"
 
