@@ -13,7 +13,8 @@ from barong.models.base import Timestamps
 class User(Timestamps, db.Model):
     __tablename__ = "users"
     #: admin list filters (range=created|updated + from/to) and ordering
-    __table_args__ = (Index("ix_users_created_at", "created_at"), Index("ix_users_updated_at", "updated_at"))
+    __table_args__ = (Index("ix_users_created_at", "created_at"), Index("ix_users_updated_at", "updated_at"),
+                      Index("ix_users_state_level", "state", "level"))
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     uid: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
