@@ -121,3 +121,38 @@ def test_permission_added_in_console_changes_the_gateway(live_server, page, brow
         assert allowed.status == 200 and allowed.headers["authorization"].startswith("Bearer ")
     finally:
         api.close()
+
+
+def test_inline_edits_and_422_swaps(live_server, page, make_user):
+    """htmx in the browser: a 422 swaps the form with the field error in place; an inline
+    row edit saves through the row's own form; the toast tells what happened."""
+    target = make_user(email="labelled@example.com")
+    sign_in(page, live_server, make_user(role="superadmin"), f"/admin/users/{target.uid}")
+
+    labels = page.locator("#user-labels")
+    add = labels.locator("form.add-row")
+    add.get_by_label("Key").fill("x")
+    add.get_by_label("Value").fill("verified")
+    add.get_by_role("button", name="Add label").click()
+    expect(labels.locator(".field-error")).to_contain_text("key.too_short")
+    add = page.locator("#user-labels form.add-row")
+    add.get_by_label("Key").fill("phone")
+    add.get_by_label("Scope").select_option("private")
+    add.get_by_role("button", name="Add label").click()
+    expect(page.locator("#user-labels")).to_contain_text("phone")
+    expect(page.locator("#user-summary [data-field=level]")).to_have_text("2")  # out-of-band summary swap
+    expect(page.locator("#toasts")).to_contain_text("Label phone added")
+
+    page.goto(f"{live_server}/admin/permissions?role_filter=member")
+    row = page.locator("table.permissions tbody tr").first
+    row_id = row.get_attribute("id")
+    row.get_by_role("button", name="Edit").click()
+    editing = page.locator(f"#{row_id}")
+    expect(editing).to_have_class("editing")
+    editing.get_by_label("Action").select_option("DROP")
+    editing.get_by_role("button", name="Save").click()
+    expect(page.locator(f"#{row_id}")).not_to_have_class("editing")
+    expect(page.locator(f"#{row_id}")).to_contain_text("DROP")
+    from barong.models import Permission
+    db.session.expire_all()
+    assert db.session.get(Permission, int(row_id.split("-")[1])).action == "DROP"
