@@ -173,7 +173,12 @@ def invalid(template: str, **ctx):
 
 
 def refused(err: BarongError):
-    """A business refusal that is not a form field error (409 claimed, 422 self change…)."""
+    """A business refusal that is not a form field error (409 claimed, 422 self change…).
+    Whatever the service flushed before refusing is dropped here: the no-JS answer is a
+    redirect (status < 400), which the unit of work would otherwise commit."""
+    from barong.extensions import db
+
+    db.session.rollback()
     if is_htmx():
         resp = make_response("", err.status)
         resp.headers["HX-Reswap"] = "none"

@@ -304,3 +304,30 @@ def test_pdf_documents_are_previewed_in_page(operator, console, make_user):
     resp = client.get(f"/admin/documents/{doc.id}/file")
     assert resp.status_code == 200 and resp.mimetype == "application/pdf" and resp.data.startswith(b"%PDF")
     assert "attachment" not in resp.headers.get("Content-Disposition", "")
+
+
+def test_refusal_without_javascript_writes_nothing(operator, console, make_user, app):
+    """No-JS forms get a redirect on refusal: nothing the service flushed before refusing
+    may be committed (here: the label is updated, then the profile rule refuses)."""
+    from datetime import date as _date
+
+    from barong.services import admin_actions, documents, unit_of_work
+    from tests.web.console.support import png_bytes
+
+    author = operator("compliance")
+    user = make_user()
+    admin_actions.create_profile(user, {"first_name": "Bo", "last_name": "Li", "dob": "1990-01-02", "country": "GB"},
+                                 actor=author)
+    documents.create(user, [("p.png", png_bytes())], "Passport",
+                     doc_expire=_date(_date.today().year + 2, 1, 1).isoformat(), doc_number="ZZ2")
+    unit_of_work.commit()
+    settings = app.extensions["barong_settings"]
+    old = getattr(settings, "profile_double_verification", False), settings.profile_verification_roles
+    settings.profile_double_verification, settings.profile_verification_roles = True, ["superadmin"]
+    try:
+        resp = console(author).post(f"/admin/kyc/{user.uid}/decide", data={"decision": "approve"})
+        assert resp.status_code == 302
+        assert fresh(user).private_labels()["document"] == "pending"
+        assert [p.state for p in user.profiles] == ["submitted"] and not admin_activities(author, "kyc")
+    finally:
+        settings.profile_double_verification, settings.profile_verification_roles = old
