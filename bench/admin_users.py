@@ -131,7 +131,8 @@ def seed(app, reseed: bool) -> None:
             db.session.execute(insert(Activity.__table__), activity_rows)
             db.session.commit()
         if db.engine.dialect.name == "postgresql":
-            db.session.execute(text("SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT max(id) FROM users))"))
+            db.session.execute(text("SELECT setval(pg_get_serial_sequence('users', 'id'), "
+                                    "(SELECT max(id) FROM users))"))
             db.session.commit()
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(text("VACUUM ANALYZE"))

@@ -64,7 +64,8 @@ def test_compliance_reviews_users_but_not_api_keys(api, make_user):
     compliance = api("compliance")
     target = make_user()
     assert compliance.get("/users").status_code == 200
-    assert compliance.post("/users/labels", json={"uid": target.uid, "key": "kyc", "value": "passed"}).status_code == 201
+    resp = compliance.post("/users/labels", json={"uid": target.uid, "key": "kyc", "value": "passed"})
+    assert resp.status_code == 201
     # passes RBAC (GET api/v2/barong/admin) but compliance has no APIKey / Activity ability
     resp = compliance.get(f"/api_keys?uid={target.uid}")
     assert resp.status_code == 401 and resp.get_json() == NOT_PERMITTED

@@ -13,9 +13,15 @@ import functools
 from flask import Blueprint
 
 from barong.api.auth import current_user
+from barong.api.params import Param
 from barong.services import abilities as ability_rules
 
 bp = Blueprint("admin_api", __name__)
+
+
+def nonblank(name: str, type_=str, **kw) -> Param:
+    """An optional param that may not be blank when given (Grape `optional … allow_blank: false`)."""
+    return Param(name, type_, allow_blank=False, present_only=True, **kw)
 
 
 def ability(action: str, subject: str):

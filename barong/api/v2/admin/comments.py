@@ -4,7 +4,7 @@ from flask import jsonify
 from barong.api import entities
 from barong.api.auth import api_auth, current_user
 from barong.api.params import Param, use_params
-from barong.api.v2.admin import bp
+from barong.api.v2.admin import bp, nonblank
 from barong.services import admin_users, comments
 
 S = "admin.user"
@@ -29,8 +29,7 @@ def comments_create(p):
 @bp.put("/users/comments")
 @api_auth
 @use_params(S, Param("id", int, required=True, allow_blank=False, invalid=f"{S}.non_integer_id"),
-            Param("title", allow_blank=False, present_only=True, max_length=100_000), Param("data", allow_blank=False, present_only=True,
-                                                                         max_length=1_000_000),
+            nonblank("title", max_length=100_000), nonblank("data", max_length=1_000_000),
             summary="Edit user's comment")
 def comments_update(p):
     comment = comments.get(p["id"])

@@ -5,7 +5,7 @@ from barong.api import entities
 from barong.api.auth import api_auth, current_user
 from barong.api.pagination import paginated_response
 from barong.api.params import Param, document, use_params
-from barong.api.v2.admin import ability, bp
+from barong.api.v2.admin import ability, bp, nonblank
 from barong.services import admin_users
 
 S = "admin.user"
@@ -13,7 +13,7 @@ UID = Param("uid", required=True, allow_blank=False, description="user uniq id")
 KEY = Param("key", required=True, allow_blank=False, description="label key [a-z0-9_-], 3..255 chars")
 VALUE = Param("value", required=True, allow_blank=False, description="label value [a-z0-9_-], 3..255 chars")
 SCOPE = Param("scope", required=True, allow_blank=False, description="public or private")
-DESCRIPTION = Param("description", allow_blank=False, present_only=True, max_length=255, description="label description")
+DESCRIPTION = nonblank("description", max_length=255, description="label description")
 
 
 @bp.get("/users/labels/list")
@@ -39,7 +39,7 @@ def labels_users(p):
 @bp.post("/users/labels")
 @api_auth
 @use_params(S, UID, KEY, VALUE, DESCRIPTION,
-            Param("scope", allow_blank=False, present_only=True, description="public (default) or private"),
+            nonblank("scope", description="public (default) or private"),
             status=201, summary="Adds label for user")
 @ability("create", "Label")
 def labels_create(p):

@@ -3,7 +3,7 @@ from barong.api import entities
 from barong.api.auth import api_auth, current_user
 from barong.api.pagination import respond
 from barong.api.params import Param, use_params
-from barong.api.v2.admin import ability, bp
+from barong.api.v2.admin import ability, bp, nonblank
 from barong.extensions import db
 from barong.models import Permission
 from barong.services import admin_actions
@@ -26,7 +26,7 @@ def permissions_index(p):
             Param("verb", required=True, allow_blank=False, description="get post put delete patch head all"),
             Param("path", required=True, allow_blank=False, description="path prefix, no leading slash"),
             Param("action", required=True, allow_blank=False, description="accept drop audit"),
-            Param("topic", allow_blank=False, present_only=True), status=201, summary="Create permission")
+            nonblank("topic"), status=201, summary="Create permission")
 @ability("create", "Permission")
 def permissions_create(p):
     admin_actions.create_permission(p["role"], p["verb"], p["path"], p["action"], p.get("topic"),
@@ -36,8 +36,7 @@ def permissions_create(p):
 
 @bp.put("/permissions")
 @api_auth
-@use_params(S, ID, Param("role", allow_blank=False, present_only=True), Param("verb", allow_blank=False, present_only=True),
-            Param("path", allow_blank=False, present_only=True), Param("action", allow_blank=False, present_only=True), Param("topic", allow_blank=False, present_only=True),
+@use_params(S, ID, nonblank("role"), nonblank("verb"), nonblank("path"), nonblank("action"), nonblank("topic"),
             summary="Update Permission")
 @ability("update", "Permission")
 def permissions_update(p):

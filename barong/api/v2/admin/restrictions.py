@@ -7,7 +7,7 @@ from barong.api import entities
 from barong.api.auth import api_auth, current_user
 from barong.api.pagination import respond
 from barong.api.params import Param, use_params
-from barong.api.v2.admin import ability, bp
+from barong.api.v2.admin import ability, bp, nonblank
 from barong.extensions import db
 from barong.models import Restriction
 from barong.models.restriction import CATEGORIES, SCOPES, STATES
@@ -68,7 +68,7 @@ def restrictions_create(p):
 
 @bp.put("/restrictions")
 @api_auth
-@use_params(S, ID, _scope(), _category(), Param("value", allow_blank=False, present_only=True), STATE, CODE,
+@use_params(S, ID, _scope(), _category(), nonblank("value"), STATE, CODE,
             summary="Update restriction")
 @ability("update", "Restriction")
 def restrictions_update(p):

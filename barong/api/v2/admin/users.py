@@ -5,7 +5,7 @@ from barong.api import entities
 from barong.api.auth import api_auth, current_user
 from barong.api.pagination import paginated_response
 from barong.api.params import Param, use_params
-from barong.api.v2.admin import ability, bp
+from barong.api.v2.admin import ability, bp, nonblank
 from barong.errors import BarongError
 from barong.services import admin_users
 
@@ -75,8 +75,8 @@ def _update(p, one_of: str, fields: tuple):
 @bp.put("/users")
 @api_auth
 @use_params(S, Param("uid", required=True, allow_blank=False),
-            Param("state", allow_blank=False, present_only=True), Param("otp", bool, allow_blank=False, present_only=True, invalid=f"{S}.non_boolean_otp"),
-            Param("email", allow_blank=False, present_only=True), summary="Update user attributes (exactly one of state, otp, email)")
+            nonblank("state"), nonblank("otp", bool, invalid=f"{S}.non_boolean_otp"), nonblank("email"),
+            summary="Update user attributes (exactly one of state, otp, email)")
 @ability("update", "User")
 def users_update(p):
     user = _update(p, f"{S}.one_of_state_otp_email", ("state", "otp", "email"))
@@ -86,7 +86,7 @@ def users_update(p):
 @bp.post("/users/update")
 @api_auth
 @use_params(S, Param("uid", required=True, allow_blank=False),
-            Param("state", allow_blank=False, present_only=True), Param("otp", bool, allow_blank=False, present_only=True, invalid=f"{S}.non_boolean_otp"),
+            nonblank("state"), nonblank("otp", bool, invalid=f"{S}.non_boolean_otp"),
             status=201, summary="Update user attributes (exactly one of state, otp)")
 @ability("update", "User")
 def users_update_legacy(p):
