@@ -113,3 +113,28 @@ def test_refused_write_changes_nothing(api, make_user):
     assert db.session.query(Label).count() == labels_before
     assert db.session.get(User, root.id).state == "active"
     assert db.session.query(Activity).filter_by(category="admin", topic="labels").count() == 0
+
+
+def test_api_key_credentials(app, make_user):
+    """Admin endpoints accept the API-key headers too (CONTRACT §5)."""
+    import hashlib
+    import hmac
+    import time as _time
+
+    from barong.models import APIKey
+    from barong.services import unit_of_work
+
+    root = make_user(role="superadmin", otp=True)
+    key = APIKey(key_holder_account_id=root.id, key_holder_account_type="User", kid="adminkid0001",
+                 algorithm="HS256", state="active")
+    key.secret = "f" * 32
+    db.session.add(key)
+    unit_of_work.commit()
+    nonce = str(int(_time.time() * 1000))
+    sig = hmac.new(b"f" * 32, (nonce + "adminkid0001").encode(), hashlib.sha256).hexdigest()
+    c = app.test_client()
+    resp = c.get("/api/v2/barong/admin/users?limit=1", headers={"X-Auth-Apikey": "adminkid0001",
+                                                               "X-Auth-Nonce": nonce, "X-Auth-Signature": sig,
+                                                               "User-Agent": "Mozilla/5.0 pytest"})
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.headers["Per-Page"] == "1"

@@ -330,3 +330,15 @@ def test_metrics(sa, make_user):
     body = sa.get(f"/metrics?created_from={int(time.time()) + 3600}&extended=true").get_json()
     assert body["signups"] == {} and body["users_total"] == 2 and body["users_by_state"] == {"active": 2}
     assert sa.get("/metrics?created_from=tomorrow").get_json() == {"errors": ["admin.metrics.invalid_time"]}
+
+
+def test_openapi_documents_admin_endpoints(client):
+    doc = client.get("/api/v2/barong/swagger").get_json()
+    comments = doc["paths"]["/api/v2/barong/admin/users/comments"]
+    assert set(comments) == {"post", "put", "delete"}
+    assert "201" in comments["post"]["responses"] and "204" in comments["delete"]["responses"]
+    users = doc["paths"]["/api/v2/barong/admin/users"]["get"]
+    assert {p["name"] for p in users["parameters"]} >= {"uid", "email", "role", "first_name", "last_name", "country",
+                                                        "level", "state", "range", "from", "to", "ordering",
+                                                        "order_by", "extended", "page", "limit"}
+    assert "Total" in users["responses"]["200"]["headers"]
