@@ -126,7 +126,9 @@ def issue_whitelink(expire_time: int = 1, range_: str = "day", *, actor, audit: 
 
 def create_profile(user: User, fields: dict, *, actor, audit: bool = True) -> Profile:
     """Profile for `user`, `submitted`, authored by `actor` (409 `state.exists` when the user
-    has an open one; field errors 422)."""
+    has an open one; field errors 422). Barong checks no ability here; we require
+    `create Profile` (held by every role the default permission table lets reach it)."""
+    abilities.authorize(actor, "create", "Profile")
     profile = profiles.create(user, fields, author=actor.uid, state="submitted")
     admin_activities.audit(actor, "profiles", "create", target_uid=user.uid,
                            data={"state": profile.state, "fields": sorted(k for k, v in fields.items() if v)},

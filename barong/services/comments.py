@@ -1,13 +1,17 @@
 """Operators' comments on a user (admin API `users/comments` and the console).
 
 Comments are notes between operators; the author is the acting operator's uid. Each
-write is audited (barong.services.admin_activities.audit)."""
+write is audited (barong.services.admin_activities.audit).
+
+Barong checks no ability on these endpoints; we require `update User` (every operator
+role the default permission table lets reach `admin/users/comments` has it), so the
+console cannot offer comments to a role the API would not serve."""
 from __future__ import annotations
 
 from barong.errors import BarongError, NotFound
 from barong.extensions import db
 from barong.models import Comment, User
-from barong.services import admin_activities
+from barong.services import abilities, admin_activities
 
 TITLE_MAX = 64
 DATA_MAX = 65535
@@ -37,6 +41,7 @@ def get(comment_id) -> Comment:
 def add(user: User, title: str, data: str, *, actor, audit: bool = True) -> Comment:
     """Add a comment to `user` written by `actor`. Raises 422 `admin.comments.title_too_long`
     (> 64 chars) / `admin.comments.data_too_long` (> 65535 chars), `title.blank`/`data.blank`."""
+    abilities.authorize(actor, "update", "User")
     title, data = (title or "").strip(), data or ""
     _check(title, data)
     blank = [f"{name}.blank" for name, v in (("title", title), ("data", data.strip())) if not v]
@@ -54,6 +59,7 @@ def add(user: User, title: str, data: str, *, actor, audit: bool = True) -> Comm
 def edit(comment: Comment, title: str | None = None, data: str | None = None, *, actor,
          audit: bool = True) -> Comment:
     """Change the given fields of `comment` (same limits as `add`)."""
+    abilities.authorize(actor, "update", "User")
     _check(title, data)
     if title is not None and title.strip():
         comment.title = title.strip()
@@ -67,6 +73,7 @@ def edit(comment: Comment, title: str | None = None, data: str | None = None, *,
 
 def delete(comment: Comment, *, actor, audit: bool = True) -> User:
     """Delete `comment`; returns the user it was about."""
+    abilities.authorize(actor, "update", "User")
     user = comment.user
     db.session.delete(comment)
     db.session.flush()

@@ -70,3 +70,30 @@ def test_comments_and_metrics(make_user):
     labels.add(target, "document", "pending", scope="private")
     m = metrics.summary(extended=True)
     assert m["pending_applications"] == 1 and m["users_total"] == 2
+
+
+def test_service_writes_check_abilities(make_user):
+    """The console calls these services directly: they refuse roles without the ability."""
+    accountant = make_user(role="accountant")
+    target = make_user()
+    for call in (lambda: comments.add(target, "t", "d", actor=accountant),
+                 lambda: admin_users.update(target, state="banned", actor=accountant),
+                 lambda: admin_users.add_label(target, "vip", "gold", actor=accountant),
+                 lambda: admin_users.delete_data_storage(target, "personal", actor=accountant)):
+        with pytest.raises(BarongError) as err:
+            call()
+        assert err.value.codes == ["admin.ability.not_permitted"]
+    assert db.session.query(Comment).count() == 0 and target.state == "active"
+
+
+def test_console_actions_are_audited_outside_api(make_user):
+    """No request, no authz: the service itself writes the admin activity, secrets masked."""
+    admin = make_user(role="admin")
+    target = make_user()
+    admin_users.add_label(target, "vip", "gold", actor=admin)
+    admin_users.add_label(target, "tier", "one", actor=admin, audit=False)
+    rows = db.session.query(Activity).filter_by(category="admin").all()
+    assert [(r.topic, r.action, r.target_uid, r.user_id) for r in rows] == [("labels", "create", target.uid,
+                                                                             admin.id)]
+    row = admin_activities.audit(admin, "x", "y", data={"password": "p", "token": "t", "note": "n"})
+    assert '"password": "[FILTERED]"' in row.data and '"note": "n"' in row.data

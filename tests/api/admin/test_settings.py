@@ -207,6 +207,11 @@ def test_profiles_review(sa, api, make_user):
     resp = admin.put("/profiles", json={"uid": root.uid, "state": "verified"})
     assert resp.status_code == 422 and resp.get_json() == {"errors": ["admin.profiles.superadmin_change"]}
     assert sa.put("/profiles", json={"uid": root.uid, "state": "rejected"}).status_code == 200
+    b = make_user()
+    profiles.create(b, {"first_name": "Ivan"}, state="submitted")
+    unit_of_work.commit()
+    resp = sa.put("/profiles", json={"uid": b.uid, "state": "approved"})
+    assert resp.status_code == 422 and resp.get_json() == {"errors": ["state.inclusion"]}
     resp = sa.put("/profiles", json={"uid": a.uid})
     assert resp.status_code == 400 and resp.get_json() == {"errors": ["admin.profile.missing_state",
                                                                       "admin.profile.empty_state"]}
