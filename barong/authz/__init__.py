@@ -44,9 +44,9 @@ _RUBY_INT = re.compile(r"\s*([+-]?\d+)")
 
 @dataclass(frozen=True)
 class Account:
-    """What the authz pipeline needs of a caller (User or ServiceAccount), read with one
-    light Core query instead of a full ORM load (the ORM costs more than the rest of
-    the check). `entity()` gives the ORM object when a view needs it."""
+    """What the authz pipeline needs of a caller (User or ServiceAccount), read as one row
+    by barong.authz.reader instead of a full ORM load (the ORM load alone cost more than
+    the rest of the check). `entity()` gives the ORM object when a view needs it."""
 
     kind: str  # "User" or "ServiceAccount"
     id: int
@@ -88,7 +88,7 @@ def check_restrictions(path: str, login: bool = False) -> None:
         restrictions.check(remote_ip(), path, login=login)
 
 
-# ---- accounts: pre-built Core statements (compiled once, cache key memoized) ---------------
+# ---- accounts: pre-built Core statements (compiled once per dialect by the reader) ---------
 
 _users = User.__table__
 _service_accounts = ServiceAccount.__table__
@@ -119,8 +119,8 @@ def _user_account(row: tuple, at: int = 0) -> Account | None:
     """An Account from the _USER_COLS part of `row` starting at column `at` (None for an outer-join miss)."""
     if row[at] is None:
         return None
-    uid_, uid, email, role, level, state, username, referral_id, otp = row[at:at + 9]
-    return Account("User", uid_, uid, email, role, level, state, username, referral_id, bool(otp))
+    account_id, uid, email, role, level, state, username, referral_id, otp = row[at:at + 9]
+    return Account("User", account_id, uid, email, role, level, state, username, referral_id, bool(otp))
 
 
 def _sa_account(row: tuple) -> Account:
