@@ -23,7 +23,7 @@ a burst of other activity on the machine does not land on one scenario only. "se
 CPU" is the CPU time the gunicorn processes used per request (from /proc): the figure
 least disturbed by other processes competing for the CPUs.
 
-Options (env): WORKERS (3), CONNECTIONS (6), DURATION seconds per run (5), ROUNDS (3),
+Options (env): WORKERS (3), CONNECTIONS (2 x WORKERS), DURATION seconds per run (5), ROUNDS (3),
 PORT (8799), BENCH_CLIENT=python to force the Python client.
 """
 from __future__ import annotations
@@ -52,7 +52,7 @@ sys.path.insert(0, str(ROOT))
 UA = "Mozilla/5.0 (bench) barong-authz"
 PASSWORD = "Bench-Passw0rd-Strong!"
 WORKERS = os.environ.get("WORKERS", "3")
-CONNECTIONS = int(os.environ.get("CONNECTIONS", "6"))
+CONNECTIONS = int(os.environ.get("CONNECTIONS", str(2 * int(WORKERS))))
 DURATION = int(os.environ.get("DURATION", "5"))
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
 PORT = int(os.environ.get("PORT", "8799"))
