@@ -99,6 +99,8 @@ def _class_escape(c: str) -> str:
 @lru_cache(maxsize=None)
 def _posix_class_body(name: str, negated: bool) -> str:
     """Body of a Python character class equal to Ruby's ``[:name:]`` (or ``[:^name:]``)."""
+    if name == "digit":  # Python's \d is exactly Unicode Nd, like Ruby's [[:digit:]]
+        return r"\D" if negated else r"\d"
     pred = _posix_predicate(name)
     if pred is None:
         raise re.error(f"invalid POSIX bracket type [:{name}:]")
@@ -182,9 +184,15 @@ def compile_password_regexp(regexp: str) -> re.Pattern:
     ``^``/``$`` match at line breaks (as always in Ruby), ``.`` doesn't match a newline,
     and POSIX bracket classes keep their Unicode meaning. Use ``.search``.
     """
-    if regexp == DEFAULT_REGEXP:
-        regexp = BARONG_DEFAULT_REGEXP
+    if regexp in (DEFAULT_REGEXP, BARONG_DEFAULT_REGEXP):
+        # Barong's default without its (?=.*[[:graph:]]) lookahead: any line with a
+        # lower-case letter has a graph character, so the result is the same and we
+        # skip building the large [[:graph:]] class.
+        regexp = _BARONG_DEFAULT_REGEXP_NO_GRAPH
     return re.compile(_ruby_to_python(regexp), re.MULTILINE)
+
+
+_BARONG_DEFAULT_REGEXP_NO_GRAPH = r"^(?=.*[[:lower:]])(?=.*[[:upper:]])(?=.*[[:digit:]]).{8,80}$"
 
 
 # --------------------------------------------------------------------------------------
@@ -237,9 +245,15 @@ def _bonus_bits(password: str) -> int:
 
 
 def nist_entropy(password: str) -> float:
-    """``EntropyCalculator.calculate(password)`` (NIST bits, repeats weakened)."""
+    """``EntropyCalculator.calculate(password)`` (NIST bits, repeats weakened).
+
+    Like Ruby, the sum stays an ``int`` until a fractional term is added (a repeated
+    character, or a 9th character), so e.g. ``aB$1`` scores ``8``, not ``8.0``. Python's
+    int/float arithmetic, and ``min`` keeping the first of equal values, match Ruby, so
+    the JSON number Barong renders is reproduced exactly.
+    """
     multipliers: dict[str, float] = {}
-    bits = 0.0
+    bits = 0
     for index, char in enumerate(password):
         value = multipliers.get(char, 1)
         multipliers[char] = value * _REPEAT_WEAKENING_FACTOR
@@ -447,6 +461,8 @@ def dictionary_adjusted_entropy(password: str, min_word_length: int = 4) -> floa
 
 def entropy(password: str, use_dictionary: bool = True, min_entropy: float = 14) -> float:
     """``StrongPassword::StrengthChecker.new(min_entropy:, use_dictionary:).calculate_entropy``.
+
+    Returns an ``int`` where Ruby returns an Integer (see :func:`nist_entropy`).
 
     ``min_entropy`` only affects the keyboard check's early returns, so it changes the
     number only when the result is below ``min_entropy`` anyway.

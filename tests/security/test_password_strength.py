@@ -266,6 +266,24 @@ def test_password_is_truncated_to_1000_chars():
     assert ps.entropy(long) == ps.entropy(long[: ps.PASSWORD_LIMIT])
 
 
+@pytest.mark.parametrize(
+    "password, expected, json_text",
+    [
+        ("aB$1", 8, "8"),              # <= 8 distinct characters: Ruby keeps an Integer
+        ("Tecohvi0", 15.5, "15.5"),
+        ("Password1", 2, "2"),         # whole word -> "*": 4 - 2, an Integer in Ruby too
+        ("QqQq123123", 10.5, "10.5"),  # repeats / 9+ characters: Float
+        ("", -2, "-2"),
+    ],
+)
+def test_int_float_typing_matches_ruby(password, expected, json_text):
+    import json
+
+    value = ps.entropy(password)
+    assert value == expected
+    assert json.dumps(value) == json_text
+
+
 def test_empty_and_none():
     assert ps.entropy("") == -2  # no characters, "no space" bonus -2
     assert ps.check("") == "requirements"
