@@ -96,12 +96,10 @@ def create(user: User, digits: str, country: str | None = None, verified: bool =
         digits, detected = normalize(digits)
     except BarongError:
         raise ValidationError("number.invalid") from None
-    phone = Phone(user_id=user.id, country=country or detected, validated_at=utcnow() if verified else None)
+    phone = Phone(country=country or detected, validated_at=utcnow() if verified else None)
     phone.number = digits
-    db.session.add(phone)
+    user.phones.append(phone)  # via the relationship: the collection holds it exactly once
     db.session.flush()
-    if phone not in user.phones:
-        user.phones.append(phone)
     return phone
 
 
@@ -112,10 +110,9 @@ def add(user: User, number: str, info: RequestInfo | None = None, channel: str =
     digits, country = validate(number)
     if find_by_number(digits, user=user):
         raise BarongError("resource.phone.exists", 400)
-    phone = Phone(user_id=user.id, country=country)
+    phone = Phone(country=country)
     phone.number = digits
-    db.session.add(phone)
-    user.phones.append(phone)
+    user.phones.append(phone)  # via the relationship: the collection holds it exactly once
     _send_new_code(phone, channel)
     return phone
 

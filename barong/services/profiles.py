@@ -162,11 +162,10 @@ def create(user: User, fields: dict, confirm: bool = False, author: str | None =
         raise ValidationError(errors)
     if state not in ("verified", "rejected") and open_profile(user) is not None:
         raise BarongError("state.exists", 409)
-    profile = Profile(user_id=user.id, author=author)
+    profile = Profile(author=author)
     profile.state = state
     _assign(profile, values)
-    db.session.add(profile)
-    user.profiles.append(profile)
+    user.profiles.append(profile)  # via the relationship: the collection holds it exactly once
     db.session.flush()
     _sync_label(profile)
     events.emit("model.profile.created", record(profile))

@@ -52,3 +52,14 @@ def test_ban_revokes_sessions(app, make_user, client):
     assert sessions.list_for_user(user.uid)
     users.apply_state(user, "banned")
     assert sessions.list_for_user(user.uid) == []
+
+
+def test_new_phone_and_profile_appear_once_in_the_user_collections(app, make_user):
+    """Regression: appending after add() autoflushed and listed the row twice in memory."""
+    from barong.services import phones, profiles
+
+    user = make_user()
+    db.session.expire(user, ["phones", "profiles"])
+    phones.add(user, "+44 07418084106")
+    profiles.create(user, {"first_name": "Ann"})
+    assert len(user.phones) == 1 and len(user.profiles) == 1
