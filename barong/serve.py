@@ -10,7 +10,8 @@ dispatcher beside it when RabbitMQ is configured.
 
 No orphans: every process asks the kernel to SIGTERM it when its parent dies
 (PR_SET_PDEATHSIG), so even `kill -9` of the supervisor (or of `make`) stops the rest.
-Workers default to 3 on this 2-core machine (2 × cores − 1 measured best in bench/authz.py).
+Workers default to 3 (WORKERS=…): 2 × cores − 1 for a database-backed deployment; on a
+shared 2-core box bench/authz.py measured 2 slightly faster (see docs/benchmarks.md).
 """
 from __future__ import annotations
 

@@ -34,10 +34,6 @@ def _diffs(url: str) -> list:
 
 
 @pytest.mark.migrations
-# TODO(lead): drop this marker once the migration is regenerated for the last time; models are
-# still changing in parallel work (e.g. ix_labels_queue came after the regeneration).
-@pytest.mark.xfail(strict=False, reason="models still change in parallel work; the lead regenerates the migration "
-                                        "at the end, then removes this marker")
 def test_flask_db_upgrade_matches_the_models(tmp_path, app):
     url = f"sqlite:///{tmp_path / 'migrated.db'}"
     result = _upgrade(url)

@@ -9,6 +9,7 @@ the client stays in the /16 (IPv4) or /96 (IPv6) network it logged in from, and
 """
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import secrets
@@ -44,7 +45,9 @@ class SessionData:
         return time.time() >= self.expire_time
 
 
+@functools.lru_cache(maxsize=65536)
 def same_network(stored_ip: str, current_ip: str) -> bool:
+    """Is `current_ip` in the /16 (IPv4) or /96 (IPv6) of `stored_ip`? Cached: on every authz call."""
     try:
         stored = ipaddress.ip_address(stored_ip)
         current = ipaddress.ip_address(current_ip)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 13:34:40.252310
+Create Date: 2026-11-23 14:09:11.582659
 
 """
 from alembic import op
@@ -145,6 +145,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_users_level'), ['level'], unique=False)
         batch_op.create_index(batch_op.f('ix_users_role'), ['role'], unique=False)
         batch_op.create_index(batch_op.f('ix_users_state'), ['state'], unique=False)
+        batch_op.create_index('ix_users_state_level', ['state', 'level'], unique=False)
         batch_op.create_index('ix_users_updated_at', ['updated_at'], unique=False)
 
     op.create_table('activities',
@@ -241,6 +242,7 @@ def upgrade():
     )
     with op.batch_alter_table('labels', schema=None) as batch_op:
         batch_op.create_index('ix_labels_key_value', ['key', 'value'], unique=False)
+        batch_op.create_index('ix_labels_queue', ['key', 'scope', 'value', 'updated_at', 'user_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_labels_user_id'), ['user_id'], unique=False)
 
     op.create_table('phones',
@@ -327,6 +329,7 @@ def downgrade():
     op.drop_table('phones')
     with op.batch_alter_table('labels', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_labels_user_id'))
+        batch_op.drop_index('ix_labels_queue')
         batch_op.drop_index('ix_labels_key_value')
 
     op.drop_table('labels')
@@ -358,6 +361,7 @@ def downgrade():
     op.drop_table('activities')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index('ix_users_updated_at')
+        batch_op.drop_index('ix_users_state_level')
         batch_op.drop_index(batch_op.f('ix_users_state'))
         batch_op.drop_index(batch_op.f('ix_users_role'))
         batch_op.drop_index(batch_op.f('ix_users_level'))
