@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 3
+# the suite runs on both cores (pytest-xdist; one PostgreSQL database per worker)
+PYTEST_WORKERS ?= -n 2
 export FLASK_APP := app
 
 .PHONY: run test install migrate seed screenshots bench clean
@@ -31,7 +33,7 @@ run: seed
 
 ## make test: the whole suite (SQLite by default; TEST_DATABASE_URL=postgresql+psycopg://… for PostgreSQL)
 test: install
-	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 screenshots: install
 	$(BIN)/python -m tests.browser.screenshots
