@@ -12,7 +12,6 @@ from sqlalchemy import text
 from barong import create_app
 from barong.config import test_config
 from barong.extensions import db
-from barong.models import Label, User
 from barong.services import caches, labels, seeding, unit_of_work, users
 
 from tests.helpers import DEFAULT_PASSWORD, UA, login_as, mails
