@@ -103,6 +103,14 @@ def create(user: User, digits: str, country: str | None = None, verified: bool =
     return phone
 
 
+def delete(phone: Phone) -> None:
+    """Remove a phone row (management phones/delete); the owner's `phones` collection drops it too."""
+    if phone.user is not None and phone in phone.user.phones:
+        phone.user.phones.remove(phone)
+    db.session.delete(phone)
+    db.session.flush()
+
+
 def add(user: User, number: str, info: RequestInfo | None = None, channel: str = "sms") -> Phone:
     """Add a number and send it a code. Raises 400 resource.phone.invalid_num / number_exist /
     exists (the user already has it), 422 resource.phone.invalid_channel or a provider code."""

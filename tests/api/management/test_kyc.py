@@ -218,6 +218,25 @@ def test_phone_delete_errors(client, make_user, data, code):
     assert Phone.query.count() == 1
 
 
+def test_phone_delete_of_another_user_is_refused(client, make_user):
+    owner, other = make_user(), make_user()
+    phones.create(owner, "447418084106", verified=True)
+    db.session.commit()
+    resp = mgmt(client, "phones/delete", {"uid": other.uid, "number": "447418084106"})
+    assert resp.status_code == 422 and resp.get_json() == {"errors": ["management.phone.doesnt_exists"]}
+    db.session.expire_all()
+    assert [p.user_id for p in Phone.query] == [owner.id]
+
+
+def test_phones_delete_service_drops_the_row_and_the_collection_entry(app, make_user):
+    user = make_user()
+    kept = phones.create(user, "12025550123", verified=True)
+    gone = phones.create(user, "447418084106", verified=True)
+    phones.delete(gone)
+    assert user.phones == [kept]
+    assert [p.number for p in Phone.query.filter_by(user_id=user.id)] == ["12025550123"]
+
+
 def test_phones_scopes(client, make_user):
     user = make_user()
     assert mgmt(client, "phones/get", {"uid": user.uid}, signers=("james",)).status_code == 401

@@ -9,7 +9,6 @@ from barong.api.params import Param
 from barong.api.v2.management import bp, management_signed
 from barong.api.v2.management._common import user_or_422
 from barong.errors import BarongError
-from barong.extensions import db
 from barong.services import phones
 
 E = "management.phone"
@@ -56,8 +55,5 @@ def phones_delete(p):
     if not found:
         raise BarongError("management.phone.doesnt_exists", 422)
     body = entities.phone(found[0], masked=False)
-    if found[0] in user.phones:
-        user.phones.remove(found[0])
-    db.session.delete(found[0])
-    db.session.flush()
+    phones.delete(found[0])
     return jsonify(body), 201
