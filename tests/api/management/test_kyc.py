@@ -116,7 +116,9 @@ def test_profile_state_and_conflicts(client, make_user):
     user = make_user()
     resp = mgmt(client, "profiles", {"uid": user.uid, "last_name": "X", "state": "rejected"})
     assert resp.status_code == 201 and resp.get_json()["profiles"][0]["state"] == "rejected"
-    assert mgmt(client, "profiles", {"uid": user.uid, "last_name": "Y"}).status_code == 201
+    resp = mgmt(client, "profiles", {"uid": user.uid, "last_name": "Y"})
+    assert resp.status_code == 201
+    assert [p["last_name"] for p in resp.get_json()["profiles"]] == ["X", "Y"]  # each row once
     resp = mgmt(client, "profiles", {"uid": user.uid, "last_name": "Z"})
     assert resp.status_code == 409 and resp.get_json() == {"errors": ["state.exists"]}
     resp = mgmt(client, "profiles", {"uid": user.uid, "state": "sleeping"})

@@ -7,7 +7,6 @@ from barong.api import entities
 from barong.api.params import Param
 from barong.api.v2.management import bp, management_signed
 from barong.api.v2.management._common import user_or_422
-from barong.extensions import db
 from barong.services import profiles
 
 E = "management.profile"
@@ -24,5 +23,4 @@ def profiles_create(p):
     user = user_or_422(p["uid"])
     fields = {f: p[f] for f in FIELDS + ("metadata",) if p.get(f) is not None}
     profiles.create(user, fields, state=p.get("state") or None)
-    db.session.expire(user, ["profiles"])  # services.profiles.create may leave the new row twice in memory
     return jsonify(entities.user_with_profile(user, masked=False)), 201
