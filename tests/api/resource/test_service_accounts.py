@@ -91,3 +91,21 @@ def test_service_account_rules(make_user):
     key, _ = api_keys.create(sa, "HS256", require_otp=False)
     service_accounts.update(sa, state="disabled")
     assert key.state == "inactive"
+
+
+def test_blank_optional_params(otp_api):
+    """`scope` / `state` may be left out but not sent blank (400 before the 2FA gate and the lookup)."""
+    sa = _sa(otp_api.user)
+    resp = otp_api.post("service_accounts/api_keys", json={"service_account_uid": sa.uid, "algorithm": "HS256",
+                                                          "scope": " ", "totp_code": otp_api.totp()})
+    assert resp.status_code == 400 and errors(resp) == ["resource.serviceaccount.empty_scope"]
+    assert db.session.query(APIKey).count() == 0
+    key, _ = api_keys.create(sa, "HS256", require_otp=False)
+    db.session.commit()
+    resp = otp_api.put(f"service_accounts/api_keys/{key.kid}",
+                       json={"service_account_uid": sa.uid, "scope": "", "state": "", "totp_code": "000000"})
+    assert resp.status_code == 400
+    assert errors(resp) == ["resource.serviceaccount.empty_scope", "resource.serviceaccount.empty_state"]
+    resp = otp_api.put(f"service_accounts/api_keys/{key.kid}",
+                       json={"service_account_uid": sa.uid, "state": "inactive", "totp_code": otp_api.totp()})
+    assert resp.status_code == 200 and resp.get_json()["state"] == "inactive"

@@ -21,19 +21,6 @@ def me():
     return account
 
 
-def refuse_blank(scope: str, *names: str) -> None:
-    """Barong's `allow_blank: false` on OPTIONAL params: present but blank → 400 `<scope>.empty_<name>`
-    (absent is fine). Call it before the view acts."""
-    from barong.api.params import raw_params
-    from barong.errors import BarongError
-
-    source = raw_params()
-    codes = [f"{scope}.empty_{n}" for n in names
-             if n in source and (source[n] is None or (isinstance(source[n], str) and not source[n].strip()))]
-    if codes:
-        raise BarongError(codes, 400)
-
-
 @bp.record_once
 def _install_upload_cleanup(state):
     from barong.services import uploads

@@ -7,7 +7,7 @@ from barong.api import entities
 from barong.api.auth import api_auth
 from barong.api.pagination import respond
 from barong.api.params import Param, use_params
-from barong.api.v2.resource import bp, me, refuse_blank
+from barong.api.v2.resource import bp, me
 from barong.services import api_keys
 from barong.services.request_info import RequestInfo
 
@@ -30,10 +30,9 @@ def api_keys_index(p):
 @api_auth
 @use_params(SCOPE, Param("algorithm", required=True, allow_blank=False, description="HS256, HS384 or HS512"),
             Param("kid", description="ignored (a kid is always generated)"),
-            Param("scope", description="comma separated scopes"), TOTP,
+            Param("scope", allow_blank=False, present_only=True, description="comma separated scopes"), TOTP,
             status=201, summary="Create an api key (the secret is shown only in this response)")
 def api_keys_create(p):
-    refuse_blank(SCOPE, "scope")
     key, _secret = api_keys.create(me(), p["algorithm"], p.get("scope"), p.get("totp_code"),
                                    RequestInfo.current())
     return jsonify(entities.api_key(key, with_secret=True)), 201
@@ -41,11 +40,10 @@ def api_keys_create(p):
 
 @bp.patch("/api_keys/<kid>")
 @api_auth
-@use_params(SCOPE, Param("scope", description="comma separated scopes"),
-            Param("state", description="active or inactive"), TOTP,
+@use_params(SCOPE, Param("scope", allow_blank=False, present_only=True, description="comma separated scopes"),
+            Param("state", allow_blank=False, present_only=True, description="active or inactive"), TOTP,
             summary="Updates an api key")
 def api_keys_update(p, kid):
-    refuse_blank(SCOPE, "scope", "state")
     user = me()
     api_keys.check_otp(user, p.get("totp_code"), GATE)
     key = api_keys.update(api_keys.find_for(user, kid), state=p.get("state"), scope=p.get("scope"))

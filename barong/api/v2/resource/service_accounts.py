@@ -7,7 +7,7 @@ from barong.api import entities
 from barong.api.auth import api_auth
 from barong.api.pagination import respond
 from barong.api.params import Param, document, use_params
-from barong.api.v2.resource import bp, me, refuse_blank
+from barong.api.v2.resource import bp, me
 from barong.services import api_keys, service_accounts
 from barong.services.request_info import RequestInfo
 
@@ -40,10 +40,9 @@ def service_account_keys_index(p):
 @bp.post("/service_accounts/api_keys")
 @api_auth
 @use_params(SCOPE, SA_UID, Param("algorithm", required=True, allow_blank=False),
-            Param("scope", description="comma separated scopes"), TOTP, status=201,
-            summary="Create an api key for a service account (secret shown once)")
+            Param("scope", allow_blank=False, present_only=True, description="comma separated scopes"), TOTP,
+            status=201, summary="Create an api key for a service account (secret shown once)")
 def service_account_keys_create(p):
-    refuse_blank(SCOPE, "scope")
     sa = service_accounts.owned_by(me(), p["service_account_uid"])
     key, _secret = api_keys.create(sa, p["algorithm"], p.get("scope"), p.get("totp_code"), RequestInfo.current(),
                                    otp_prefix=GATE)
@@ -52,10 +51,10 @@ def service_account_keys_create(p):
 
 @bp.put("/service_accounts/api_keys/<kid>")
 @api_auth
-@use_params(SCOPE, SA_UID, Param("scope"), Param("state"), TOTP,
+@use_params(SCOPE, SA_UID, Param("scope", allow_blank=False, present_only=True),
+            Param("state", allow_blank=False, present_only=True), TOTP,
             summary="Update an api key of a service account")
 def service_account_keys_update(p, kid):
-    refuse_blank(SCOPE, "scope", "state")
     user = me()
     sa = service_accounts.owned_by(user, p["service_account_uid"])
     api_keys.check_otp(user, p.get("totp_code"), GATE)

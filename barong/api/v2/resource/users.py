@@ -7,7 +7,7 @@ from barong.api import entities
 from barong.api.auth import api_auth
 from barong.api.pagination import respond
 from barong.api.params import Param, document, use_params
-from barong.api.v2.resource import bp, me, refuse_blank
+from barong.api.v2.resource import bp, me
 from barong.errors import BarongError
 from barong.services import account
 from barong.services.request_info import RequestInfo
@@ -60,14 +60,16 @@ def users_password(p):
 @bp.get("/users/activity/<topic>")
 @api_auth
 @use_params(SCOPE,
-            Param("time_from", int, invalid=f"{SCOPE}.non_integer_time_from", location="query",
+            Param("time_from", int, allow_blank=False, present_only=True,
+                  invalid=f"{SCOPE}.non_integer_time_from", location="query",
                   description="unix seconds; activities created at or after"),
-            Param("time_to", int, invalid=f"{SCOPE}.non_integer_time_to", location="query",
+            Param("time_to", int, allow_blank=False, present_only=True,
+                  invalid=f"{SCOPE}.non_integer_time_to", location="query",
                   description="unix seconds; activities created before"),
-            Param("result", invalid=f"{SCOPE}.non_string_result", location="query",
+            Param("result", allow_blank=False, present_only=True,
+                  invalid=f"{SCOPE}.non_string_result", location="query",
                   description="succeed, failed or denied"),
             paginated=True, summary="Returns user activity (topic: all, session, otp, password, account)")
 def users_activity(p, topic):
-    refuse_blank(SCOPE, "time_from", "time_to", "result")
     query = account.activity(me(), topic, p)
     return respond(query, p, entities.activity)
