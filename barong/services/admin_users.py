@@ -2,7 +2,7 @@
 
 Reading: `search` (every filter of `GET admin/users`), `pending_documents` (the KYC
 queue), `with_label` (users by label key/value), `labels_summary`, `get`.
-Writing: `update` (state / otp / email), `change_role`, label add/update/edit/delete,
+Writing: `update` (state / otp / email), `change_role`, `unlock`, label add/update/edit/delete,
 `delete_data_storage`. Every write
 
 * checks the actor's abilities (barong.services.abilities) and the guards of
@@ -25,7 +25,7 @@ from sqlalchemy.orm import lazyload, selectinload
 from barong.errors import BarongError, NotFound, ValidationError
 from barong.extensions import db
 from barong.models import DataStorage, Label, Profile, User
-from barong.services import abilities, admin_activities, labels, users
+from barong.services import abilities, admin_activities, identity, labels, users
 
 SCOPE = "admin.user"
 #: columns `order_by` may name (secrets and internal bookkeeping excluded)
@@ -319,6 +319,19 @@ def change_role(user: User, role: str, *, actor, audit: bool = True) -> User:
     events.emit("model.user.updated", events.user_summary(user, omit_nulls=True), {"role": old})
     admin_activities.audit(actor, "users", "change role", target_uid=user.uid,
                            data={"role": role, "previous_role": old}, audit=audit)
+    return user
+
+
+def unlock(user: User, *, actor, audit: bool = True) -> User:
+    """Lift the user's brute-force login lockout (barong.services.identity.unlock). Raises
+    401 `admin.ability.not_permitted`; 422 `admin.user.superadmin_change`,
+    `admin.user.update_himself`."""
+    abilities.authorize(actor, "update", "User")
+    guard(actor, user)
+    was = user.locked_until
+    identity.unlock(user)
+    admin_activities.audit(actor, "users", "unlock", target_uid=user.uid,
+                           data={"locked_until": was.isoformat() if was else None}, audit=audit)
     return user
 
 

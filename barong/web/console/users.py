@@ -1,6 +1,6 @@
 """Users: live search over every admin/users filter, the user page (UserWithKYC and
 more), and the operator actions on a user. Every action calls the admin services
-(barong.services.admin_users / comments / identity), which check abilities, apply
+(barong.services.admin_users / comments), which check abilities, apply
 Barong's guards and write the admin audit row."""
 from __future__ import annotations
 
@@ -11,13 +11,12 @@ from sqlalchemy import or_
 
 from barong.errors import BarongError
 from barong.extensions import db
-from barong.models import APIKey, Permission, User, utcnow
-from barong.services import admin_activities, admin_users, comments, identity
+from barong.models import Permission, User, utcnow
+from barong.services import admin_activities, admin_users, api_keys, comments
 from barong.web.console import bp
 from barong.web.console.helpers import (
     Page,
     actor,
-    audit,
     console_requires,
     done,
     field_errors,
@@ -89,16 +88,11 @@ def _load(uid: str) -> User:
     return admin_users.get(uid, full=True)
 
 
-def _api_keys(user: User) -> list[APIKey]:
-    return (db.session.query(APIKey).filter_by(key_holder_account_type="User", key_holder_account_id=user.id)
-            .order_by(APIKey.id).all())
-
-
 def _context(user: User) -> dict:
     ctx = dict(user=user, states=STATES, roles=roles(), now=utcnow(), active="users",
                locked=bool(user.locked_until and user.locked_until > utcnow()))
     if policy.can(actor(), "api_keys.read"):
-        ctx["api_keys"] = _api_keys(user)
+        ctx["api_keys"] = api_keys.list_for(user)
     if policy.can(actor(), "activities.read"):
         ctx["user_activity"], _ = admin_activities.search("user", {"uid": user.uid}, 1, 20)
     if policy.can(actor(), "activities.admin"):
@@ -167,12 +161,9 @@ def users_role(uid):
 def users_unlock(uid):
     user = _load(uid)
     try:
-        admin_users.guard(actor(), user)
+        admin_users.unlock(user, actor=actor())
     except BarongError as err:
         return refused(err)
-    was = user.locked_until
-    identity.unlock(user)
-    audit("users", "unlock", target_uid=user.uid, data={"locked_until": was.isoformat() if was else None})
     return _summary(user, "Login lockout lifted.")
 
 

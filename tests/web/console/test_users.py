@@ -145,6 +145,16 @@ def test_unlock_lifts_the_lockout(admin_client, make_user):
     assert admin_activities(me, "users")[-1].action == "unlock"
 
 
+def test_admin_cannot_unlock_superadmin(operator, console):
+    root = operator("superadmin")
+    root.locked_until = utcnow() + timedelta(minutes=10)
+    db.session.commit()
+    client = console(operator("admin"))
+    resp = client.post(f"/admin/users/{root.uid}/unlock", headers=hx())
+    assert resp.status_code == 422 and "Only a superadmin" in resp.headers["HX-Trigger"]
+    assert fresh(root).locked_until is not None and not admin_activities(topic="users")
+
+
 def test_without_htmx_actions_redirect_back(admin_client, make_user):
     client, _ = admin_client
     user = make_user()
