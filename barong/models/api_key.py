@@ -6,7 +6,7 @@ from sqlalchemy import BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from barong.extensions import db
-from barong.models.base import Timestamps
+from barong.models.base import Timestamps, encrypted
 
 
 class APIKey(Timestamps, db.Model):
@@ -36,17 +36,8 @@ class APIKey(Timestamps, db.Model):
     def scope(self, values) -> None:
         self.scope_json = json.dumps(list(values or []))
 
-    @property
-    def secret(self) -> str:
-        from barong.security.crypto import decrypt
-
-        return decrypt(self.secret_encrypted)
-
-    @secret.setter
-    def secret(self, value: str) -> None:
-        from barong.security.crypto import encrypt
-
-        self.secret_encrypted = encrypt(value)
+    #: the plain HMAC secret (decrypted on read)
+    secret = encrypted("secret_encrypted")
 
     def holder(self):
         from barong.models import ServiceAccount, User

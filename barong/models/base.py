@@ -22,3 +22,25 @@ def iso(value: datetime | None) -> str | None:
 class Timestamps:
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+
+def encrypted(column: str, index_column: str | None = None) -> property:
+    """A plain-text property over the Fernet-encrypted `column` (barong.security.crypto).
+
+    With `index_column`, setting the value also stores its CRC32 lookup index there
+    (Barong's `*_index` columns: find a phone or document number without decrypting).
+    """
+
+    def getter(self):
+        from barong.security.crypto import decrypt
+
+        return decrypt(getattr(self, column))
+
+    def setter(self, value):
+        from barong.security.crypto import crc32_index, encrypt
+
+        setattr(self, column, encrypt(value))
+        if index_column is not None:
+            setattr(self, index_column, crc32_index(value) if value else None)
+
+    return property(getter, setter)

@@ -6,7 +6,7 @@ from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from barong.extensions import db
-from barong.models.base import Timestamps
+from barong.models.base import Timestamps, encrypted
 
 
 class Document(Timestamps, db.Model):
@@ -30,15 +30,4 @@ class Document(Timestamps, db.Model):
 
     user = relationship("User", back_populates="documents")
 
-    @property
-    def doc_number(self) -> str | None:
-        from barong.security.crypto import decrypt
-
-        return decrypt(self.doc_number_encrypted)
-
-    @doc_number.setter
-    def doc_number(self, value: str | None) -> None:
-        from barong.security.crypto import crc32_index, encrypt
-
-        self.doc_number_encrypted = encrypt(value)
-        self.doc_number_index = crc32_index(value) if value else None
+    doc_number = encrypted("doc_number_encrypted", index_column="doc_number_index")

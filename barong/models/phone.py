@@ -6,7 +6,7 @@ from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from barong.extensions import db
-from barong.models.base import Timestamps
+from barong.models.base import Timestamps, encrypted
 
 
 class Phone(Timestamps, db.Model):
@@ -26,15 +26,4 @@ class Phone(Timestamps, db.Model):
 
     user = relationship("User", back_populates="phones")
 
-    @property
-    def number(self) -> str:
-        from barong.security.crypto import decrypt
-
-        return decrypt(self.number_encrypted)
-
-    @number.setter
-    def number(self, value: str) -> None:
-        from barong.security.crypto import crc32_index, encrypt
-
-        self.number_encrypted = encrypt(value)
-        self.number_index = crc32_index(value)
+    number = encrypted("number_encrypted", index_column="number_index")

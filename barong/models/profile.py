@@ -4,7 +4,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, SmallInteger, Str
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from barong.extensions import db
-from barong.models.base import Timestamps
+from barong.models.base import Timestamps, encrypted
 
 PROFILE_STATES = {"drafted": 0, "submitted": 1, "verified": 3, "rejected": 4}
 PROFILE_STATE_NAMES = {v: k for k, v in PROFILE_STATES.items()}
@@ -33,6 +33,11 @@ class Profile(Timestamps, db.Model):
 
     user = relationship("User", back_populates="profiles")
 
+    first_name = encrypted("first_name_encrypted")
+    last_name = encrypted("last_name_encrypted")
+    dob = encrypted("dob_encrypted")
+    address = encrypted("address_encrypted")
+
     @property
     def state(self) -> str:
         return PROFILE_STATE_NAMES.get(self.state_value, "drafted")
@@ -41,20 +46,3 @@ class Profile(Timestamps, db.Model):
     def state(self, name: str) -> None:
         self.state_value = PROFILE_STATES[name]
 
-
-def _encrypted(column):
-    def getter(self):
-        from barong.security.crypto import decrypt
-
-        return decrypt(getattr(self, column))
-
-    def setter(self, value):
-        from barong.security.crypto import encrypt
-
-        setattr(self, column, encrypt(value))
-
-    return property(getter, setter)
-
-
-for _name in ("first_name", "last_name", "dob", "address"):
-    setattr(Profile, _name, _encrypted(f"{_name}_encrypted"))
