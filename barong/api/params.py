@@ -43,8 +43,8 @@ class Param:
     max_length: int | None = None
     description: str = ""
     location: str | None = None  # "query" / "body" / "path" (documentation only)
-    #: Grape's rule for an *optional* param with allow_blank: false — `empty_x` only when it
-    #: is present and blank, nothing when absent
+    #: no effect: an optional param is only checked when present (Grape), see `parse`;
+    #: kept because existing declarations still pass it
     present_only: bool = False
 
     def openapi_schema(self) -> dict:
@@ -170,20 +170,20 @@ def parse(scope: str, params: list[Param], source: dict | None = None) -> dict:
             present = key in source
             value = source.get(key)
         if not present:
+            # Grape validates an absent param only when it is required: missing_x, and
+            # empty_x too when it may not be blank; an absent optional one is no error
             if p.required:
                 missing_errors.append(p.missing or f"{scope}.missing_{key}")
-            if not p.allow_blank and not p.present_only:
-                missing_errors.append(p.blank or f"{scope}.empty_{key}")
+                if not p.allow_blank:
+                    missing_errors.append(p.blank or f"{scope}.empty_{key}")
             if p.default is not None:
                 out[key] = p.default
             continue
         if _blank(value):
             if not p.allow_blank:
                 missing_errors.append(p.blank or f"{scope}.empty_{key}")
-                continue
-            out[key] = None if p.type is not str else value
-            if p.type not in (str,):
-                out[key] = p.default
+            else:  # a blank string stays as given; a blank typed value is its default
+                out[key] = value if p.type is str else p.default
             continue
         try:
             value = _coerce(p, value)
