@@ -44,8 +44,7 @@ def country_choices() -> list[tuple[str, str]]:
 def _phone_rows(user) -> list[dict]:
     now = utcnow()
     rows = []
-    # a fresh query: the `user.phones` collection can hold a just-added phone twice
-    for phone in db.session.query(Phone).filter_by(user_id=user.id).order_by(Phone.id):
+    for phone in user.phones:  # ordered by id; services.phones appends through the relationship
         waited = (now - phone.code_sent_at).total_seconds() if phone.code_sent_at else None
         wait = max(0, int(RESEND_WAIT - waited)) if waited is not None and not phone.validated_at else 0
         rows.append({"phone": phone, "entity": entities.phone(phone), "number": "+" + phone.number,

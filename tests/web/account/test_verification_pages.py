@@ -25,6 +25,7 @@ def test_phone_add_verify(client, signed_in):
     assert resp.status_code == 200
     body = html(resp)
     assert "+44******4106" in body and 'data-wait="' in body and "awaiting code" in body
+    assert body.count("<h2>+44******4106</h2>") == 1  # the just-added phone is listed once
     phone = db.session.query(Phone).filter_by(user_id=user.id).one()
     wrong = client.post(f"/accounts/phone/{phone.id}/verify", data={f"p{phone.id}-verification_code": "99999"})
     assert wrong.status_code == 422
