@@ -80,6 +80,17 @@ def test_send_code(api, app):
     assert resp.status_code == 404 and errors(resp) == ["resource.phone.doesnt_exist"]
 
 
+def test_blank_or_bad_channel(api, app):
+    """A blank channel is sms on both endpoints that send a code; an unknown one is refused by both."""
+    for path in ("phones", "phones/send_code"):
+        resp = api.post(path, json={"phone_number": NUMBER, "channel": ""})
+        assert resp.status_code == 201 and resp.get_json()["message"] == "Code was sent successfully via sms"
+        assert sms.sent_messages(app)[-1]["channel"] == "sms"
+    resp = api.post("phones/send_code", json={"phone_number": NUMBER, "channel": "pigeon"})
+    assert resp.status_code == 422 and errors(resp) == ["resource.phone.invalid_channel"]
+    assert len(sms.sent_messages(app)) == 2
+
+
 def test_verify(api):
     api.post("phones", json={"phone_number": NUMBER})
     resp = api.post("phones/verify", json={"phone_number": NUMBER, "verification_code": "54321"})

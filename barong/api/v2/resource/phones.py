@@ -29,8 +29,7 @@ def phones_index():
 @api_auth
 @use_params(SCOPE, NUMBER, CHANNEL, status=201, summary="Add new phone (a code is sent)")
 def phones_create(p):
-    phones.add(me(), p["phone_number"], RequestInfo.current(), channel=p.get("channel") or "sms")
-    return jsonify(phones.message(p.get("channel"))), 201
+    return _code_sent(phones.add, p)
 
 
 @bp.post("/phones/send_code")
@@ -38,7 +37,13 @@ def phones_create(p):
 @api_auth
 @use_params(SCOPE, NUMBER, CHANNEL, status=201, summary="Resend activation code")
 def phones_send_code(p):
-    phones.resend(me(), p["phone_number"], RequestInfo.current(), channel=p.get("channel") or "sms")
+    return _code_sent(phones.resend, p)
+
+
+def _code_sent(send, p):
+    """`send` (phones.add / phones.resend) a code to the number; both answer the same message.
+    A blank channel is sms (the service's default, and the message's)."""
+    send(me(), p["phone_number"], RequestInfo.current(), channel=p.get("channel"))
     return jsonify(phones.message(p.get("channel"))), 201
 
 
