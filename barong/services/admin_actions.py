@@ -81,16 +81,43 @@ def get_restriction(restriction_id: int):
     return r
 
 
-def create_restriction(category: str, scope: str, value: str, state: str | None = None, code: int | None = None,
-                       *, actor, audit: bool = True):
+def _check_restriction(code, **given):
+    """The admin API's value checks (422 `admin.restriction.invalid_<category|scope|state>`
+    for each given, non-None value outside the model's choices), then `code` as an int
+    (422 `admin.restriction.non_integer_code`; None or "" → None). Forms pass raw strings."""
+    from barong.models.restriction import CATEGORIES, SCOPES, STATES
+
+    choices = {"category": CATEGORIES, "scope": SCOPES, "state": STATES}
+    errors = [f"admin.restriction.invalid_{name}" for name, value in given.items()
+              if value is not None and value not in choices[name]]
+    if errors:
+        raise BarongError(errors, 422)
+    if code is None or code == "":
+        return None
+    if isinstance(code, int) and not isinstance(code, bool):
+        return code
+    try:
+        return int(str(code).strip())
+    except ValueError:
+        raise BarongError("admin.restriction.non_integer_code", 422, field="code") from None
+
+
+def create_restriction(category: str, scope: str, value: str, state: str | None = None,
+                       code: int | str | None = None, *, actor, audit: bool = True):
+    """Raises 422 `admin.restriction.invalid_<category|scope|state>` (a blank state means
+    enabled), `admin.restriction.non_integer_code`, model errors (`value.invalid`, `value.taken`…)."""
     abilities.authorize(actor, "create", "Restriction")
+    code = _check_restriction(code, category=category, scope=scope, state=state or None)
     r = restrictions.create(category, scope, value, state or "enabled", code)
     admin_activities.audit(actor, "restrictions", "create", data=_restr_data(r), audit=audit)
     return r
 
 
 def update_restriction(r, *, actor, audit: bool = True, **fields):
+    """Update the given (non-None) fields; value checks as create_restriction."""
     abilities.authorize(actor, "update", "Restriction")
+    checked = {k: fields.get(k) for k in ("category", "scope", "state")}
+    fields["code"] = _check_restriction(fields.get("code"), **checked)
     before = _restr_data(r)
     restrictions.update(r, **fields)
     admin_activities.audit(actor, "restrictions", "update", data={**_restr_data(r), "previous": before},

@@ -123,15 +123,6 @@ def _restr_ctx(**extra) -> dict:
     return dict(rows=rows, categories=CATEGORIES, scopes=SCOPES, states=STATES, active="restrictions", **extra)
 
 
-def _code(raw: str):
-    if not raw:
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise BarongError("admin.restriction.non_integer_code", 422, field="code") from None
-
-
 @bp.get("/restrictions")
 @console_requires("restrictions.read")
 def restrictions_index():
@@ -144,17 +135,8 @@ def restrictions_index():
 def restrictions_create():
     form = _form(RESTR_FIELDS)
     try:
-        errors = []
-        if form["category"] not in CATEGORIES:
-            errors.append("admin.restriction.invalid_category")
-        if form["scope"] not in SCOPES:
-            errors.append("admin.restriction.invalid_scope")
-        if form["state"] and form["state"] not in STATES:
-            errors.append("admin.restriction.invalid_state")
-        if errors:
-            raise BarongError(errors, 422)
         r = admin_actions.create_restriction(form["category"], form["scope"], form["value"], form["state"] or None,
-                                             _code(form["code"]), actor=actor())
+                                             form["code"], actor=actor())
     except BarongError as err:
         db.session.rollback()
         return invalid("console/settings/_restrictions.html",
@@ -182,17 +164,8 @@ def restrictions_update(restriction_id):
     r = admin_actions.get_restriction(restriction_id)
     form = _form(RESTR_FIELDS)
     try:
-        errors = []
-        if form["category"] not in CATEGORIES:
-            errors.append("admin.restriction.invalid_category")
-        if form["scope"] not in SCOPES:
-            errors.append("admin.restriction.invalid_scope")
-        if form["state"] not in STATES:
-            errors.append("admin.restriction.invalid_state")
-        if errors:
-            raise BarongError(errors, 422)
         admin_actions.update_restriction(r, actor=actor(), category=form["category"], scope=form["scope"],
-                                         value=form["value"], state=form["state"], code=_code(form["code"]))
+                                         value=form["value"], state=form["state"], code=form["code"])
     except BarongError as err:
         db.session.rollback()
         return invalid("console/settings/_restriction_row.html", r=admin_actions.get_restriction(restriction_id),

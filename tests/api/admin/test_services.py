@@ -97,3 +97,26 @@ def test_console_actions_are_audited_outside_api(make_user):
                                                                              admin.id)]
     row = admin_activities.audit(admin, "x", "y", data={"password": "p", "token": "t", "note": "n"})
     assert '"password": "[FILTERED]"' in row.data and '"note": "n"' in row.data
+
+
+def test_restriction_value_checks_live_in_the_service(make_user):
+    from barong.models import Restriction
+    from barong.services import admin_actions
+
+    root = make_user(role="superadmin")
+    before = db.session.query(Restriction).count()
+    with pytest.raises(BarongError) as err:
+        admin_actions.create_restriction("bogus", "planet", "1.2.3.4", "off", actor=root, audit=False)
+    assert err.value.codes == ["admin.restriction.invalid_category", "admin.restriction.invalid_scope",
+                               "admin.restriction.invalid_state"] and err.value.status == 422
+    with pytest.raises(BarongError) as err:
+        admin_actions.create_restriction("blacklist", "ip", "1.2.3.4", code="abc", actor=root, audit=False)
+    assert err.value.codes == ["admin.restriction.non_integer_code"] and err.value.field == "code"
+    assert db.session.query(Restriction).count() == before
+    r = admin_actions.create_restriction("blacklist", "ip", "1.2.3.4", "", "403", actor=root, audit=False)
+    assert (r.state, r.code) == ("enabled", 403)
+    with pytest.raises(BarongError) as err:
+        admin_actions.update_restriction(r, actor=root, audit=False, state="", code=None)
+    assert err.value.codes == ["admin.restriction.invalid_state"]
+    admin_actions.update_restriction(r, actor=root, audit=False, state=None, code=" 451 ")
+    assert (r.state, r.code) == ("enabled", 451)

@@ -156,6 +156,24 @@ def test_restriction_inline_edit_revalidates(root):
     assert (r.scope, r.value, r.state) == ("ip_subnet", "1.2.3.0/24", "disabled")
 
 
+@pytest.mark.parametrize("data,code", [
+    ({"category": "blacklist", "scope": "ip", "value": "1.2.3.4", "state": ""}, "admin.restriction.invalid_state"),
+    ({"category": "blacklist", "scope": "planet", "value": "1.2.3.4", "state": "enabled"},
+     "admin.restriction.invalid_scope"),
+    ({"category": "blacklist", "scope": "ip", "value": "1.2.3.4", "state": "enabled", "code": "4o3"},
+     "non_integer_code"),
+])
+def test_restriction_inline_edit_bad_input_is_422(root, data, code):
+    client, _ = root
+    client.post("/admin/restrictions", data={"category": "blacklist", "scope": "ip", "value": "1.2.3.4",
+                                             "state": "enabled"}, headers=hx())
+    r = db.session.query(Restriction).filter_by(value="1.2.3.4").one()
+    resp = client.post(f"/admin/restrictions/{r.id}", data=data, headers=hx())
+    assert resp.status_code == 422 and code in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert (r.scope, r.state, r.code) == ("ip", "enabled", 401)
+
+
 def test_whitelink(root):
     client, me = root
     resp = client.post("/admin/restrictions/whitelink", data={"expire_time": "2", "range": "hour"}, headers=hx())
