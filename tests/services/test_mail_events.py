@@ -11,7 +11,7 @@ from barong.extensions import db
 from barong.models import OutboxEvent, utcnow
 from barong.services import events, labels, mail, outbox, unit_of_work
 
-from tests.helpers import DEFAULT_PASSWORD, token_from_mail
+from tests.helpers import DEFAULT_PASSWORD, login_as, token_from_mail
 
 SIGNUP = "/api/v2/barong/identity/users"
 
@@ -78,8 +78,7 @@ def test_russian_user_gets_russian_confirmation_but_no_login_mail(app, client, m
 
 def test_english_user_gets_new_login_mail_with_ip_and_browser(app, client, mailbox, make_user):
     user = make_user()
-    resp = client.post("/api/v2/barong/identity/sessions", json={"email": user.email, "password": DEFAULT_PASSWORD})
-    assert resp.status_code == 201
+    login_as(client, user)
     [msg] = [m for m in mailbox(user.email) if m["Subject"] == "New Login"]
     text = msg.get_body(preferencelist=("plain",)).get_content()
     assert "IP address: 127.0.0.1" in text and "pytest" in text

@@ -11,7 +11,7 @@ from barong.extensions import db
 from barong.models import SessionRecord
 from barong.services import kv, sessions
 from barong.services.request_info import RequestInfo
-from tests.helpers import DEFAULT_PASSWORD, UA, token_from_mail
+from tests.helpers import UA, login_as, token_from_mail
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 INFO = RequestInfo(ip="203.0.113.10", user_agent=UA)
@@ -150,8 +150,7 @@ def test_redis_entry_ttl_follows_the_session(store, make_user):
 def test_api_flow_in_each_store(store, client, make_user, mailbox, app):
     """login → me → reset revokes → logout, with sessions and kv marks in the chosen store."""
     user = make_user()
-    resp = client.post("/api/v2/barong/identity/sessions", json={"email": user.email, "password": DEFAULT_PASSWORD})
-    assert resp.status_code == 201
+    login_as(client, user)
     assert client.get("/api/v2/barong/resource/users/me").status_code == 200
     assert len(sessions.list_for_user(user.uid)) == 1
     client.post("/api/v2/barong/identity/users/password/generate_code", json={"email": user.email})
@@ -170,8 +169,7 @@ def test_api_flow_in_each_store(store, client, make_user, mailbox, app):
     resp = client.post("/api/v2/barong/identity/users/password/confirm_code", json={
         "reset_password_token": token, "password": "Redis-Passw0rd-2", "confirm_password": "Redis-Passw0rd-2"})
     assert resp.get_json() == {"errors": ["identity.user.utilized_token"]}
-    resp = client.post("/api/v2/barong/identity/sessions", json={"email": user.email, "password": "Redis-Passw0rd-1"})
-    assert resp.status_code == 201
+    login_as(client, user, "Redis-Passw0rd-1")
     assert client.delete("/api/v2/barong/identity/sessions").status_code == 204
     assert sessions.list_for_user(user.uid) == []
 

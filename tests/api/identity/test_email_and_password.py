@@ -15,7 +15,7 @@ from barong.models import KVEntry, SessionRecord
 from barong.security import tokens
 from barong.security.jwt_keys import keypair
 from barong.services import sessions
-from tests.helpers import DEFAULT_PASSWORD, token_from_mail
+from tests.helpers import DEFAULT_PASSWORD, login_as, token_from_mail
 
 from .support import API, activities_of, counts, events_named, user_by_email
 
@@ -230,7 +230,7 @@ class TestPasswordConfirm:
         user = make_user()
         other = app.test_client()
         other.environ_base["HTTP_USER_AGENT"] = "another-device"
-        assert other.post(f"{API}/sessions", json={"email": user.email, "password": DEFAULT_PASSWORD}).status_code == 201
+        login_as(other, user)
         assert len(sessions.list_for_user(user.uid)) == 1
         token = reset_token_for(client, user, mailbox)
         resp = reset(client, token)
