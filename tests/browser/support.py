@@ -1,9 +1,11 @@
 """What the browser tests and `make screenshots` share: the Chromium launch, an
-in-process threaded server, a controllable clock for TOTP codes, test files."""
+in-process threaded server, a controllable clock for TOTP codes, test files, and the
+form steps both walk (submit, sign_in, submit_profile)."""
 from __future__ import annotations
 
 import base64
 import os
+import re
 import struct
 import threading
 import time
@@ -93,3 +95,27 @@ def png_bytes(width: int = 24, height: int = 16, rgb=(31, 79, 209)) -> bytes:
 
 def png_data_url() -> str:
     return "data:image/png;base64," + base64.b64encode(png_bytes()).decode()
+
+
+def submit(page, button: str, fields: dict[str, str] | None = None) -> None:
+    """Type each value into the field with exactly that label, then press the button `button`."""
+    for label, value in (fields or {}).items():
+        page.get_by_label(label, exact=True).fill(value)
+    page.get_by_role("button", name=button).click()
+
+
+def sign_in(page, email: str, password: str) -> None:
+    """Send the sign-in form (the page shows it)."""
+    submit(page, "Sign in", {"Email": email, "Password": password})
+
+
+#: a complete profile (the Country select is chosen separately)
+PROFILE = {"First name": "Ada", "Last name": "Lovelace", "Date of birth": "1990-12-10",
+           "Address": "12 St James's Square", "Postcode": "SW1Y 4LB", "City": "London"}
+
+
+def submit_profile(page) -> None:
+    """Fill the profile form with PROFILE (country GB), tick "Submit for verification" and save."""
+    page.get_by_label("Country").select_option("GB")
+    page.get_by_label(re.compile("Submit for verification")).check()
+    submit(page, "Save", PROFILE)

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from barong.extensions import db
 from barong.models import APIKey, Document, Phone, Profile, User
-from tests.browser.support import png_bytes
+from tests.browser.support import PROFILE, png_bytes, sign_in, submit, submit_profile
 from tests.helpers import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -72,9 +72,7 @@ def test_signup_to_api_key(app, live_server, page, mailbox, totp_clock):
     # log out, log in
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/accounts/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, email, DEFAULT_PASSWORD)
     page.wait_for_url("**/accounts/")
 
     # enable 2FA: QR code + secret, confirm with a code, recovery codes shown once
@@ -83,11 +81,9 @@ def test_signup_to_api_key(app, live_server, page, mailbox, totp_clock):
     qr = page.get_by_role("img", name="QR code for your authenticator app")
     assert qr.get_attribute("src").startswith("data:image/png;base64,")
     secret = page.locator("#otp-secret").get_attribute("data-secret")
-    page.get_by_label("6-digit code").fill("000000")
-    page.get_by_role("button", name="Turn on").click()
+    submit(page, "Turn on", {"6-digit code": "000000"})
     expect(page.locator("#otp-enable-form .error")).to_be_visible()  # 422 swapped next to the field
-    page.get_by_label("6-digit code").fill(totp_clock.next_code(secret))
-    page.get_by_role("button", name="Turn on").click()
+    submit(page, "Turn on", {"6-digit code": totp_clock.next_code(secret)})
     expect(page.get_by_role("heading", name="Save your recovery codes")).to_be_visible()
     assert page.locator("#recovery-codes li").count() == 10
     assert _user(email).otp is True
@@ -95,22 +91,17 @@ def test_signup_to_api_key(app, live_server, page, mailbox, totp_clock):
     # log out, log in with the password then a TOTP code
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/accounts/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, email, DEFAULT_PASSWORD)
     page.wait_for_url("**/accounts/login/code")
-    page.get_by_label("Authentication code").fill(totp_clock.next_code(secret))
-    page.get_by_role("button", name="Verify").click()
+    submit(page, "Verify", {"Authentication code": totp_clock.next_code(secret)})
     page.wait_for_url("**/accounts/")
     expect(page.locator("#flashes")).to_contain_text("You are signed in")
 
     # phone: add, code from the mock provider (BARONG_MOCK_SMS_CODE=12345), verify
     page.get_by_role("link", name="Phone").click()
-    page.get_by_label("Phone number").fill("+44 7418 084106")
-    page.get_by_role("button", name="Send code").click()
+    submit(page, "Send code", {"Phone number": "+44 7418 084106"})
     expect(page.get_by_role("button", name=re.compile("Send a new code"))).to_be_disabled()  # the wait is shown
-    page.get_by_label("Code", exact=True).fill("12345")
-    page.get_by_role("button", name="Verify").click()
+    submit(page, "Verify", {"Code": "12345"})
     expect(page.locator("#flashes")).to_contain_text("Your phone number is verified")
     user = _user(email)
     assert user.level == 2
@@ -118,18 +109,10 @@ def test_signup_to_api_key(app, live_server, page, mailbox, totp_clock):
 
     # profile, submitted for verification
     page.get_by_role("link", name="Profile").click()
-    page.get_by_label("First name").fill("Ada")
-    page.get_by_label("Last name").fill("Lovelace")
-    page.get_by_label("Date of birth").fill("1990-12-10")
-    page.get_by_label("Country").select_option("GB")
-    page.get_by_label("Address", exact=True).fill("12 St James's Square")
-    page.get_by_label("Postcode").fill("SW1Y 4LB")
-    page.get_by_label("City").fill("London")
-    page.get_by_label(re.compile("Submit for verification")).check()
-    page.get_by_role("button", name="Save").click()
+    submit_profile(page)
     expect(page.locator("#flashes")).to_contain_text("submitted for verification")
     profile = db.session.query(Profile).filter_by(user_id=user.id).one()
-    assert profile.state == "submitted" and profile.first_name == "Ada" and profile.country == "GB"
+    assert profile.state == "submitted" and profile.first_name == PROFILE["First name"] and profile.country == "GB"
 
     # identity document with front side and selfie; progress bar during the upload
     page.get_by_role("link", name="Documents").click()
@@ -149,8 +132,7 @@ def test_signup_to_api_key(app, live_server, page, mailbox, totp_clock):
 
     # API key: needs a TOTP code; the secret is shown once; it works against /api/v2/auth
     page.get_by_role("link", name="API keys").click()
-    page.get_by_label("2FA code").fill(totp_clock.next_code(secret))
-    page.get_by_role("button", name="Create key").click()
+    submit(page, "Create key", {"2FA code": totp_clock.next_code(secret)})
     expect(page.get_by_role("heading", name="Your new API key")).to_be_visible()
     kid = page.locator("#new-key-kid").inner_text().strip()
     key_secret = page.locator("#new-key-secret").inner_text().strip()
