@@ -44,6 +44,18 @@ def get(key: str) -> str | None:
     return entry.value
 
 
+def count(key: str) -> int:
+    """The counter `key` (0 when absent or expired)."""
+    return int(get(key) or 0)
+
+
+def incr(key: str, ttl: int) -> int:
+    """Add one to the counter `key`, kept `ttl` seconds from now; the new count (failure counters)."""
+    n = count(key) + 1
+    set(key, str(n), ttl)
+    return n
+
+
 def delete(key: str) -> None:
     r = _redis()
     if r is not None:

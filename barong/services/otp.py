@@ -107,13 +107,6 @@ def _failures_key(uid: str) -> str:
     return f"otp_failures:{uid}"
 
 
-def _note_failure(uid: str) -> None:
-    from barong.services import kv
-
-    count = int(kv.get(_failures_key(uid)) or 0) + 1
-    kv.set(_failures_key(uid), str(count), FAILURE_WINDOW)
-
-
 def verify_guarded(user: User, code: str | None, allow_recovery: bool = False) -> bool:
     """`verify` for the OTP-guarded actions (2FA enable/disable/verify, API keys, self-delete),
     limited per account: after MAX_FAILURES wrong codes within FAILURE_WINDOW seconds every
@@ -121,14 +114,14 @@ def verify_guarded(user: User, code: str | None, allow_recovery: bool = False) -
     A wrong code is counted even though the request rolls back."""
     from barong.services import kv
 
-    if _limits_on() and int(kv.get(_failures_key(user.uid)) or 0) >= MAX_FAILURES:
+    if _limits_on() and kv.count(_failures_key(user.uid)) >= MAX_FAILURES:
         raise BarongError("resource.otp.too_many_requests", 429, field="code")
     if verify(user, code, allow_recovery=allow_recovery):
         if kv.get(_failures_key(user.uid)):
             kv.delete(_failures_key(user.uid))
         return True
     if _limits_on():
-        durable(_note_failure, user.uid)
+        durable(kv.incr, _failures_key(user.uid), FAILURE_WINDOW)
     return False
 
 

@@ -68,12 +68,6 @@ def _failures_key(phone: Phone) -> str:
     return f"phone_failures:{phone.id}"
 
 
-def _note_failure(key: str) -> None:
-    from barong.services import kv
-
-    kv.set(key, str(int(kv.get(key) or 0) + 1), FAILURE_WINDOW)
-
-
 def _send_new_code(phone: Phone, channel: str) -> None:
     from barong.services import kv
 
@@ -155,11 +149,11 @@ def verify(user: User, number: str, code: str, info: RequestInfo | None = None) 
     from barong.services.unit_of_work import durable
 
     limited = current_app.config.get("BARONG_RATELIMIT_ENABLED", True)
-    if limited and int(kv.get(_failures_key(phone)) or 0) >= MAX_FAILURES:
+    if limited and kv.count(_failures_key(phone)) >= MAX_FAILURES:
         raise BarongError("resource.phone.too_many_requests", 429)
     if not sms.provider().check_code(digits, str(code or "").strip(), phone.code):
         if limited:
-            durable(_note_failure, _failures_key(phone))  # counted although the request rolls back
+            durable(kv.incr, _failures_key(phone), FAILURE_WINDOW)  # counted although the request rolls back
         raise BarongError("resource.phone.verification_invalid", 404)
     phone.validated_at = utcnow()
     phone.code = None
