@@ -14,6 +14,7 @@ from barong.models import Level, Permission, Restriction, User
 from barong.models.restriction import CATEGORIES, SCOPES, STATES
 from barong.services import admin_actions
 from barong.web.console import bp
+from barong.web.console.users import roles
 from barong.web.console.helpers import (
     actor,
     console_requires,
@@ -42,8 +43,7 @@ def _perm_ctx(**extra) -> dict:
     q = db.session.query(Permission).order_by(Permission.role, Permission.id)
     if role:
         q = q.filter(Permission.role == role)
-    roles = [r for (r,) in db.session.query(Permission.role).distinct().order_by(Permission.role)]
-    return dict(rows=q.all(), roles=roles, role_filter=role, verbs=VERBS, actions=ACTIONS, active="permissions",
+    return dict(rows=q.all(), roles=roles(), role_filter=role, verbs=VERBS, actions=ACTIONS, active="permissions",
                 **extra)
 
 

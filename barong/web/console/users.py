@@ -177,40 +177,41 @@ def _labels_response(user: User, message: str):
     return done(message, "console/users/_labels_and_summary.html", fallback_url=_url(user), **_context(user))
 
 
-@bp.post("/users/<uid>/labels")
-@console_requires("labels.create")
-def labels_create(uid):
+def _label_write(uid: str, write, form_name: str, errors_name: str, message: str):
+    """Add or edit a label from the form: field errors (422) re-render the labels fragment
+    with the form, other refusals (superadmin target, unknown label…) are a toast."""
     user = _load(uid)
     form = {k: (request.form.get(k) or "").strip() for k in LABEL_FIELDS}
     try:
-        admin_users.add_label(user, form["key"], form["value"], scope=form["scope"] or "public",
-                              description=form["description"] or None, actor=actor())
+        write(user, form)
     except BarongError as err:
-        if err.status == 422 and err.code not in ("admin.user.superadmin_change",):
+        if err.status == 422 and err.code != "admin.user.superadmin_change":
             db.session.rollback()
             user = _load(uid)
-            return invalid("console/users/_labels.html", label_form=form,
-                           label_errors=field_errors(err, LABEL_FIELDS), **_context(user))
+            return invalid("console/users/_labels.html", **{form_name: form},
+                           **{errors_name: field_errors(err, LABEL_FIELDS)}, **_context(user))
         return refused(err)
-    return _labels_response(user, f"Label {form['key']} added.")
+    return _labels_response(user, message.format(key=form["key"]))
+
+
+@bp.post("/users/<uid>/labels")
+@console_requires("labels.create")
+def labels_create(uid):
+    def write(user, form):
+        admin_users.add_label(user, form["key"], form["value"], scope=form["scope"] or "public",
+                              description=form["description"] or None, actor=actor())
+
+    return _label_write(uid, write, "label_form", "label_errors", "Label {key} added.")
 
 
 @bp.post("/users/<uid>/labels/edit")
 @console_requires("labels.update")
 def labels_update(uid):
-    user = _load(uid)
-    form = {k: (request.form.get(k) or "").strip() for k in LABEL_FIELDS}
-    try:
+    def write(user, form):
         admin_users.edit_label(user, form["key"], form["scope"], form["value"],
                                description=form["description"] or None, actor=actor())
-    except BarongError as err:
-        if err.status == 422 and err.code != "admin.user.superadmin_change":
-            db.session.rollback()
-            user = _load(uid)
-            return invalid("console/users/_labels.html", edit_form=form,
-                           edit_errors=field_errors(err, LABEL_FIELDS), **_context(user))
-        return refused(err)
-    return _labels_response(user, f"Label {form['key']} updated.")
+
+    return _label_write(uid, write, "edit_form", "edit_errors", "Label {key} updated.")
 
 
 @bp.post("/users/<uid>/labels/delete")

@@ -217,6 +217,27 @@ def test_edit_label_bad_value_is_422(admin_client, make_user):
     assert labels.find(fresh(user), "email", "private").value == "verified"
 
 
+@pytest.mark.parametrize("path,data", [
+    ("labels", {"key": "tier", "value": "gold", "scope": "public"}),
+    ("labels/edit", {"key": "email", "scope": "private", "value": "rejected"}),
+])
+def test_label_change_on_superadmin_is_refused_not_a_field_error(operator, console, path, data):
+    root = operator("superadmin")
+    client = console(operator("admin"))
+    resp = client.post(f"/admin/users/{root.uid}/{path}", data=data, headers=hx())
+    assert resp.status_code == 422 and resp.headers["HX-Reswap"] == "none"
+    assert "Only a superadmin" in resp.headers["HX-Trigger"] and resp.get_data(as_text=True) == ""
+    assert [(lb.key, lb.value) for lb in fresh(root).labels] == [("email", "verified")]
+
+
+def test_edit_missing_label_is_404(admin_client, make_user):
+    client, _ = admin_client
+    user = make_user()
+    resp = client.post(f"/admin/users/{user.uid}/labels/edit",
+                       data={"key": "nope", "scope": "public", "value": "gold"}, headers=hx())
+    assert resp.status_code == 404 and resp.headers["HX-Reswap"] == "none"
+
+
 def test_remove_missing_label_is_404(admin_client, make_user):
     client, _ = admin_client
     user = make_user()
