@@ -91,7 +91,9 @@ def confirm_email(token: str, info: RequestInfo) -> tuple[User, sessions.Session
 # `locked_until` (shown to operators, lifted by `unlock`). BARONG_RATELIMIT_ENABLED=false
 # turns this off (CONTRACT §2).
 
-def _email_key(email: str | None) -> str:
+def email_key(email: str | None) -> str:
+    """An address as it keys expiring marks and counters (lockout, reset token, the
+    per-address rate limit): trimmed, case-folded, hashed so no address is stored in clear."""
     from barong.security.crypto import sha256_hex
 
     return sha256_hex((email or "").strip().lower())[:40]
@@ -102,14 +104,14 @@ def _lockout_enabled() -> bool:
 
 
 def is_locked(email: str | None) -> bool:
-    return _lockout_enabled() and kv.get(f"login_locked:{_email_key(email)}") is not None
+    return _lockout_enabled() and kv.get(f"login_locked:{email_key(email)}") is not None
 
 
 def _count_failure(email: str, user_id: int | None) -> None:
     """Runs durably (survives the 401's rollback)."""
     if not _lockout_enabled():
         return
-    key = _email_key(email)
+    key = email_key(email)
     window = current_app.config["BARONG_LOGIN_LOCKOUT_TIME"]
     failures = int(kv.get(f"login_failures:{key}") or 0) + 1
     user = db.session.get(User, user_id) if user_id else None
@@ -180,8 +182,8 @@ def login(email: str, password: str, info: RequestInfo, otp_code: str | None = N
         user.password_digest = passwords.hash_password(password)
     if user.failed_logins or user.locked_until:
         user.failed_logins, user.locked_until = 0, None
-    if _lockout_enabled() and kv.get(f"login_failures:{_email_key(email)}") is not None:
-        kv.delete(f"login_failures:{_email_key(email)}")
+    if _lockout_enabled() and kv.get(f"login_failures:{email_key(email)}") is not None:
+        kv.delete(f"login_failures:{email_key(email)}")
     activities.record(user, "session", action, "succeed", info)
     session = sessions.open_session(user, info)
     events.emit("system.session.create",
@@ -201,8 +203,8 @@ def logout(session: sessions.SessionData | None, info: RequestInfo) -> None:
 def unlock(user: User) -> None:
     """Lift a brute-force lockout (operators; also a successful password reset)."""
     user.locked_until, user.failed_logins = None, 0
-    kv.delete(f"login_locked:{_email_key(user.email)}")
-    kv.delete(f"login_failures:{_email_key(user.email)}")
+    kv.delete(f"login_locked:{email_key(user.email)}")
+    kv.delete(f"login_failures:{email_key(user.email)}")
     db.session.flush()
 
 
@@ -214,7 +216,7 @@ def request_password_reset(email: str, info: RequestInfo) -> None:
     if user is None:
         return
     reset_token = secrets.token_hex(10)
-    kv.set(f"reset_password_{_email_key(user.email)}", reset_token, _ttl())
+    kv.set(f"reset_password_{email_key(user.email)}", reset_token, _ttl())
     token = tokens.issue("reset", _ttl(), email=user.email, uid=user.uid, reset_token=reset_token)
     activities.record(user, "password", "request password reset", "succeed", info)
     events.emit("system.user.password.reset.token",
@@ -236,7 +238,7 @@ def reset_password(token: str, password: str, confirm_password: str, info: Reque
     user = users.by_email(claims.get("email"))
     if user is None:
         raise BarongError("identity.user.utilized_token", 422)
-    cached = kv.get(f"reset_password_{_email_key(user.email)}")
+    cached = kv.get(f"reset_password_{email_key(user.email)}")
     from barong.security.crypto import equal
 
     if not equal(cached, claims.get("reset_token")) or kv.get(f"utilized:{claims['jti']}"):
@@ -246,7 +248,7 @@ def reset_password(token: str, password: str, confirm_password: str, info: Reque
     except BarongError as err:
         durable(_reset_failed, user.id, info, ",".join(err.codes))
         raise
-    kv.delete(f"reset_password_{_email_key(user.email)}")
+    kv.delete(f"reset_password_{email_key(user.email)}")
     kv.set(f"utilized:{claims['jti']}", "utilized", _ttl())
     unlock(user)
     activities.record(user, "password", "password reset", "succeed", info)

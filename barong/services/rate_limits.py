@@ -44,7 +44,7 @@ def _account_key() -> str:
     from barong.api.params import raw_params
     from barong.errors import BarongError
     from barong.security.client_ip import remote_ip
-    from barong.security.crypto import sha256_hex
+    from barong.services.identity import email_key
 
     try:
         email = raw_params().get("email") if has_request_context() else None
@@ -52,7 +52,7 @@ def _account_key() -> str:
         email = None
     if not isinstance(email, str) or not email.strip():
         return "ip:" + remote_ip()
-    return "email:" + sha256_hex(email.strip().lower())[:40]
+    return "email:" + email_key(email)
 
 
 def limit(name: str, per_account: bool = False):

@@ -156,9 +156,9 @@ def test_api_flow_in_each_store(store, client, make_user, mailbox, app):
     client.post("/api/v2/barong/identity/users/password/generate_code", json={"email": user.email})
     if store == "redis":
         r = sessions.store().r
-        from barong.services.identity import _email_key
+        from barong.services.identity import email_key
 
-        assert r.get(f"barong:kv:reset_password_{_email_key(user.email)}") is not None
+        assert r.get(f"barong:kv:reset_password_{email_key(user.email)}") is not None
         assert db.session.query(SessionRecord).count() == 0
     token = token_from_mail([m for m in mailbox(user.email) if m["Subject"] == "Password Reset"][-1])
     resp = client.post("/api/v2/barong/identity/users/password/confirm_code", json={

@@ -70,6 +70,23 @@ class TestRateLimits:
         assert_429(post(client, path, {"email": "ghost@example.com"}, ip="198.18.99.1"),
                    "identity.user.too_many_requests")
 
+    @pytest.mark.parametrize("body,status,codes", [
+        ('{"email": ', 400, ["server.invalid_json"]),
+        ("{}", 400, ["identity.user.missing_email", "identity.user.empty_email"]),
+        ('{"email": ["a@example.com"]}', 422, ["identity.user.invalid_email"]),
+    ])
+    def test_per_address_limit_survives_a_malformed_body(self, client, rate_limited, body, status, codes):
+        """No usable `email`: the request gets its own error, and the per-address limit (3/minute,
+        below the per-IP 5) keys on the client IP instead."""
+        def send():
+            return client.post(API + "/users/password/generate_code", data=body, content_type="application/json",
+                               environ_base={"REMOTE_ADDR": "198.51.100.8", "HTTP_USER_AGENT": "pytest"})
+
+        for _ in range(3):
+            resp = send()
+            assert resp.status_code == status and resp.get_json() == {"errors": codes}
+        assert_429(send(), "identity.user.too_many_requests")
+
     def test_confirmation_limited_per_ip(self, client, rate_limited):
         for _ in range(5):
             assert post(client, "/users/email/confirm_code", {"token": "bad"}).status_code == 422
