@@ -223,6 +223,7 @@ def test_import_with_phone_and_profile(client):
     user = User.query.filter_by(email="full@example.com").one()
     assert [p.number for p in user.phones] == ["12025550123"]
     assert user.phones[0].validated_at is not None
+    assert len(resp.get_json()["profiles"]) == 1
     profile = resp.get_json()["profiles"][0]
     assert profile["last_name"] == "Hopper" and profile["dob"] == "1906-12-09" and profile["state"] == "rejected"
     assert profile["postcode"] is None

@@ -112,5 +112,4 @@ def users_import(p):
         phones.create(user, p["phone"], verified=True)
     fields = {k.name: p.get(k.name) for k in PROFILE_PARAMS}
     profiles.create(user, fields, state=p.get("state") or None)
-    db.session.expire(user, ["profiles"])  # services.profiles.create may leave the new row twice in memory
     return jsonify(entities.user_with_profile(user, masked=False)), 201
