@@ -18,10 +18,10 @@ from flask import current_app
 
 from barong.errors import BarongError
 from barong.security.jwt_keys import keypair
+from barong.security.tokens import AUDIENCE, encode
 from barong.services import caches
 
 ISSUER = "barong"
-AUDIENCE = ["peatio", "barong"]
 SUBJECT = "session"
 #: a cached token is re-minted this many seconds before it expires
 REUSE_MARGIN = 60
@@ -65,7 +65,7 @@ def mint(account) -> str:
     exp = now + current_app.config["BARONG_JWT_EXPIRE_TIME"]
     payload = {**own, "iat": now, "exp": exp, "sub": SUBJECT, "iss": ISSUER, "aud": AUDIENCE,
                "jti": secrets.token_hex(10)}
-    token = jwt.encode(payload, pair.private_key, algorithm="RS256", headers={"kid": pair.kid})
+    token = encode(payload)
     with _lock:
         if len(_cache) >= MAX_CACHED:
             _cache.clear()
