@@ -12,6 +12,7 @@ import logging
 import uuid
 from typing import Callable
 
+from barong.events import exchange_for, routing_key_for
 from barong.extensions import db
 from barong.models import OutboxEvent, iso
 from barong.services.unit_of_work import after_commit
@@ -53,8 +54,8 @@ def emit(name: str, record: dict, changes: dict | None = None) -> OutboxEvent:
                         mail_state="pending" if mail.sends_mail(name) else None)
     db.session.add(event)
     db.session.flush()
-    log.info("event %s id=%s exchange=barong.events.%s routing_key=%s", name, event.event_id,
-             *name.split(".", 1))
+    log.info("event %s id=%s exchange=%s routing_key=%s", name, event.event_id, exchange_for(name),
+             routing_key_for(name))
     after_commit(_deliver_in_process, event.id)
     return event
 

@@ -69,3 +69,10 @@ def test_retry_all_failed(rows):
     assert outbox.retry_all_failed() == 2
     db.session.commit()
     assert outbox.stats()["failed"] == 0 and outbox.stats()["mail_failed"] == 0
+
+
+def test_emit_logs_the_exchange_and_routing_key_it_will_be_published_to(app, caplog):
+    with caplog.at_level("INFO", logger="barong.services.events"):
+        event = events.emit("system.user.password.reset", {"uid": "ID0000000001"})
+    assert f"event system.user.password.reset id={event.event_id} exchange=barong.events.system " \
+           "routing_key=user.password.reset" in caplog.text
