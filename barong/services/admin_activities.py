@@ -8,8 +8,7 @@ uid, payload with secrets masked — unless
 
 * the caller passed `audit=False`, or
 * this request was already audited by the authz layer: the RBAC `AUDIT` permission
-  (barong.authz) records admin API calls itself and sets `g.barong_admin_audited`;
-  then a second row would be a duplicate.
+  (barong.authz) records admin API calls itself; then a second row would be a duplicate.
 
 So API calls are audited once (by authz when an AUDIT row matches, else here), and
 console actions — which never pass through authz — are always audited here.
@@ -31,23 +30,18 @@ FILTERS = ("topic", "action", "uid", "email", "from", "to", "target_uid", "range
 
 
 def already_audited() -> bool:
-    """Was this request already recorded by the authz layer? True when authz flagged it
-    (`g.barong_admin_audited`) or when it is an API call whose RBAC decision for the
-    caller's role includes a matching AUDIT row (permissions.decide — the same cached
-    decision authz took; the seeded operator roles AUDIT every POST/PUT/DELETE)."""
+    """Was this request already recorded by the authz layer? True when it is an API call
+    whose RBAC decision for the caller's role includes a matching AUDIT row
+    (permissions.decide — the same cached decision authz took; the seeded operator roles
+    AUDIT every POST/PUT/DELETE)."""
     if not has_request_context():
         return False
-    if g.get("barong_admin_audited"):
-        return True
     caller = g.get("caller")
     if caller is None or not request.path.startswith("/api/"):
         return False
     from barong.services import permissions
 
-    decide = getattr(permissions, "decide", None)
-    if decide is None:
-        return False
-    decision = decide(caller.account.role, request.method, request.path.lstrip("/"))
+    decision = permissions.decide(caller.account.role, request.method, request.path.lstrip("/"))
     return bool(decision.allowed and decision.audit)
 
 

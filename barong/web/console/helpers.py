@@ -12,7 +12,7 @@ from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from barong.errors import BarongError
-from barong.services import activities
+from barong.services import activities, admin_activities
 from barong.services.unit_of_work import durable
 from barong.web.console import policy
 
@@ -112,9 +112,9 @@ def done(message: str, fragment_template: str | None = None, fallback_url: str |
 
 
 def audit(topic: str, action: str, target_uid: str | None = None, data: dict | None = None):
-    """Every console action lands in the admin audit log (payload masked by activities)."""
-    return activities.record_admin(actor(), topic=topic, action=action, result="succeed",
-                                   target_uid=target_uid, data=data)
+    """Every console action lands in the admin audit log (admin_activities.audit: the one
+    audit path of the admin services; payload masked by activities)."""
+    return admin_activities.audit(actor(), topic, action, target_uid=target_uid, data=data)
 
 
 # ---- form errors ----------------------------------------------------------------------------
