@@ -30,7 +30,7 @@ def api_keys_index(p):
 @api_auth
 @use_params(SCOPE, Param("algorithm", required=True, allow_blank=False, description="HS256, HS384 or HS512"),
             Param("kid", description="ignored (a kid is always generated)"),
-            Param("scope", allow_blank=False, present_only=True, description="comma separated scopes"), TOTP,
+            Param("scope", allow_blank=False, description="comma separated scopes"), TOTP,
             status=201, summary="Create an api key (the secret is shown only in this response)")
 def api_keys_create(p):
     key, _secret = api_keys.create(me(), p["algorithm"], p.get("scope"), p.get("totp_code"),
@@ -40,8 +40,8 @@ def api_keys_create(p):
 
 @bp.patch("/api_keys/<kid>")
 @api_auth
-@use_params(SCOPE, Param("scope", allow_blank=False, present_only=True, description="comma separated scopes"),
-            Param("state", allow_blank=False, present_only=True, description="active or inactive"), TOTP,
+@use_params(SCOPE, Param("scope", allow_blank=False, description="comma separated scopes"),
+            Param("state", allow_blank=False, description="active or inactive"), TOTP,
             summary="Updates an api key")
 def api_keys_update(p, kid):
     user = me()

@@ -40,7 +40,7 @@ def service_account_keys_index(p):
 @bp.post("/service_accounts/api_keys")
 @api_auth
 @use_params(SCOPE, SA_UID, Param("algorithm", required=True, allow_blank=False),
-            Param("scope", allow_blank=False, present_only=True, description="comma separated scopes"), TOTP,
+            Param("scope", allow_blank=False, description="comma separated scopes"), TOTP,
             status=201, summary="Create an api key for a service account (secret shown once)")
 def service_account_keys_create(p):
     sa = service_accounts.owned_by(me(), p["service_account_uid"])
@@ -51,8 +51,8 @@ def service_account_keys_create(p):
 
 @bp.put("/service_accounts/api_keys/<kid>")
 @api_auth
-@use_params(SCOPE, SA_UID, Param("scope", allow_blank=False, present_only=True),
-            Param("state", allow_blank=False, present_only=True), TOTP,
+@use_params(SCOPE, SA_UID, Param("scope", allow_blank=False),
+            Param("state", allow_blank=False), TOTP,
             summary="Update an api key of a service account")
 def service_account_keys_update(p, kid):
     user = me()

@@ -60,13 +60,13 @@ def users_password(p):
 @bp.get("/users/activity/<topic>")
 @api_auth
 @use_params(SCOPE,
-            Param("time_from", int, allow_blank=False, present_only=True,
+            Param("time_from", int, allow_blank=False,
                   invalid=f"{SCOPE}.non_integer_time_from", location="query",
                   description="unix seconds; activities created at or after"),
-            Param("time_to", int, allow_blank=False, present_only=True,
+            Param("time_to", int, allow_blank=False,
                   invalid=f"{SCOPE}.non_integer_time_to", location="query",
                   description="unix seconds; activities created before"),
-            Param("result", allow_blank=False, present_only=True,
+            Param("result", allow_blank=False,
                   invalid=f"{SCOPE}.non_string_result", location="query",
                   description="succeed, failed or denied"),
             paginated=True, summary="Returns user activity (topic: all, session, otp, password, account)")
