@@ -190,12 +190,15 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _cookie(response):
+        # every request passes here; only a login or logout has a cookie to write
+        value, clear = g.get("_barong_set_cookie"), g.get("_barong_clear_cookie")
+        if not (value or clear):
+            return response
         name = app.config["BARONG_SESSION_NAME"]
         secure = app.config["BARONG_DOMAIN"].startswith("https://")
-        if g.get("_barong_set_cookie"):
-            response.set_cookie(name, g._barong_set_cookie, httponly=True, samesite="Lax", secure=secure,
-                                max_age=STORE_TTL)
-        elif g.get("_barong_clear_cookie"):
+        if value:
+            response.set_cookie(name, value, httponly=True, samesite="Lax", secure=secure, max_age=STORE_TTL)
+        else:
             response.delete_cookie(name, httponly=True, samesite="Lax", secure=secure)
         return response
 
