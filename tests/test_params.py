@@ -22,7 +22,6 @@ def test_absent_required_non_blank_param_is_missing_and_empty():
 def test_absent_optional_non_blank_param_is_no_error():
     """Grape validates an optional param only when it is given."""
     assert parse("s", [Param("email", allow_blank=False)], {}) == {}
-    assert parse("s", [Param("email", allow_blank=False, present_only=True)], {}) == {}
 
 
 @pytest.mark.parametrize("blank", ["", "   ", None, [], {}])

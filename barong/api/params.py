@@ -43,9 +43,6 @@ class Param:
     max_length: int | None = None
     description: str = ""
     location: str | None = None  # "query" / "body" / "path" (documentation only)
-    #: no effect: an optional param is only checked when present (Grape), see `parse`;
-    #: kept because existing declarations still pass it
-    present_only: bool = False
 
     def openapi_schema(self) -> dict:
         t = self.type

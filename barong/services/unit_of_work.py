@@ -79,8 +79,10 @@ def init_app(app: Flask) -> None:
         try:
             _run_durable(after_rollback=False)
             session = db.session()  # the scoped_session registry → this request's Session
-            # A read-only request (every gateway check) has nothing to commit; an empty
-            # commit would still begin and end a transaction (~90 µs on the hot path).
+            # A request that never used the ORM session (the gateway check reads through
+            # barong.authz.reader's own connection) has nothing to commit: an empty commit
+            # would still begin and end a transaction (~90 µs on the hot path). A request
+            # that only read through the session still commits, ending its transaction.
             if session.in_transaction() or session.new or session.dirty or session.deleted:
                 session.commit()
         except Exception:

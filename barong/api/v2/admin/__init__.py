@@ -21,7 +21,7 @@ bp = Blueprint("admin_api", __name__)
 
 def nonblank(name: str, type_=str, **kw) -> Param:
     """An optional param that may not be blank when given (Grape `optional … allow_blank: false`)."""
-    return Param(name, type_, allow_blank=False, present_only=True, **kw)
+    return Param(name, type_, allow_blank=False, **kw)
 
 
 def ability(action: str, subject: str):
