@@ -21,9 +21,11 @@ from datetime import datetime, timezone
 
 from flask import current_app, g, request
 from sqlalchemy import bindparam, event, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, lazyload
 
-from barong.authz import reader
+from barong import flaskctx
+from barong.authz import reader, session_cache
 from barong.authz import rules as rules_module
 from barong.authz.process_cache import ProcessCache, invalidate
 from barong.errors import BarongError
@@ -37,6 +39,7 @@ from barong.services.request_info import RequestInfo
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE", "TRACE"})
 API_KEY_HEADERS = ("X-Auth-Apikey", "X-Auth-Nonce", "X-Auth-Signature")
+_API_KEY_ENVIRON = tuple("HTTP_" + h.upper().replace("-", "_") for h in API_KEY_HEADERS)
 ACTIONS = {"POST": "create", "PUT": "update", "PATCH": "update", "GET": "read", "DELETE": "delete"}
 DIGESTS = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
 _RUBY_INT = re.compile(r"\s*([+-]?\d+)")
@@ -152,33 +155,45 @@ def _utc_ts(value) -> float:
     return value.replace(tzinfo=timezone.utc).timestamp()
 
 
+def _load_session(value: str) -> tuple[sessions.SessionData | None, Account | None]:
+    """The stored session of cookie `value` and its user (one query with the database store)."""
+    sid = sha256_hex(value)
+    store = sessions.store()
+    if isinstance(store, sessions.DatabaseStore):
+        row = _row(_SESSION_WITH_USER, sid=sid)
+        if row is None:
+            return None, None
+        sid_, uid, user_ip, user_agent, csrf_token, expire_time, created_at, last_seen_at = row[:8]
+        s = sessions.SessionData(sid_, uid, user_ip, user_agent, csrf_token, int(expire_time),
+                                 _utc_ts(created_at), _utc_ts(last_seen_at))
+        return s, _user_account(row, 8)
+    s = store.get(sid)
+    if s is None:
+        return None, None
+    row = _row(_USER_BY_UID, uid=s.uid)
+    return s, (_user_account(row) if row is not None else None)
+
+
 def _session_and_user() -> tuple[sessions.SessionData | None, Account | None]:
-    """The cookie's stored session and its user (one query with the database store).
+    """The cookie's stored session and its user (barong.authz.session_cache, else one query).
 
     Leaves `g.barong_session` / `g.barong_session_id` set as `sessions.from_cookie()` does."""
-    if "barong_session" in g:
-        s = g.barong_session
+    ctx_g = flaskctx.g()
+    if "barong_session" in ctx_g:
+        s = ctx_g.barong_session
         return s, (account_by_uid(s.uid) if s is not None else None)
-    value = request.cookies.get(current_app.config["BARONG_SESSION_NAME"])
-    s = account = None
+    value = _cookie_value()
     if value:
-        sid = sha256_hex(value)
-        store = sessions.store()
-        if isinstance(store, sessions.DatabaseStore):
-            row = _row(_SESSION_WITH_USER, sid=sid)
-            if row is not None:
-                sid_, uid, user_ip, user_agent, csrf_token, expire_time, created_at, last_seen_at = row[:8]
-                s = sessions.SessionData(sid_, uid, user_ip, user_agent, csrf_token, int(expire_time),
-                                         _utc_ts(created_at), _utc_ts(last_seen_at))
-                account = _user_account(row, 8)
-        else:
-            s = store.get(sid)
-            if s is not None:
-                row = _row(_USER_BY_UID, uid=s.uid)
-                account = _user_account(row) if row is not None else None
-    g.barong_session = s
-    g.barong_session_id = s.id if s is not None else None
+        s, account = session_cache.get(value, lambda: _load_session(value))
+    else:
+        s = account = None
+    ctx_g.barong_session = s
+    ctx_g.barong_session_id = s.id if s is not None else None
     return s, account
+
+
+def _cookie_value() -> str | None:
+    return flaskctx.request().cookies.get(flaskctx.app().config["BARONG_SESSION_NAME"])
 
 
 # ---- cookie flow (§4) ----------------------------------------------------------------------
@@ -186,7 +201,7 @@ def _session_and_user() -> tuple[sessions.SessionData | None, Account | None]:
 def authenticate_cookie(method: str, info: RequestInfo) -> Caller:
     """CSRF first (state-changing verbs), then session, binding to UA and network, user state."""
     s, user = _session_and_user()
-    if current_app.config["BARONG_CSRF_PROTECTION"] and method in STATE_CHANGING:
+    if method in STATE_CHANGING and flaskctx.app().config["BARONG_CSRF_PROTECTION"]:
         token = request.headers.get("X-CSRF-Token")
         if not token:
             raise BarongError("authz.missing_csrf_token", 401)
@@ -197,7 +212,8 @@ def authenticate_cookie(method: str, info: RequestInfo) -> Caller:
     if not sessions.is_valid(s, info):
         sessions.destroy(s, commit_now=True)
         raise BarongError("authz.client_session_mismatch", 401)
-    sessions.touch(s)
+    if sessions.touch(s):
+        session_cache.refresh(_cookie_value(), s, user)
     if not user.is_active_state:
         raise BarongError("authz.user_not_active", 401)
     return Caller(user, "session", s)
@@ -283,12 +299,13 @@ def authenticate(method: str | None = None, allow_jwt: bool = False) -> Caller:
     API-key headers (any of the three) select the API-key flow; otherwise, in-process
     only, an `Authorization` header selects the JWT flow; otherwise the session cookie.
     """
-    method = (method or request.method).upper()
-    headers = request.headers
-    if any(h in headers for h in API_KEY_HEADERS):
-        return authenticate_api_key(headers)
-    if allow_jwt and "Authorization" in headers:
-        return authenticate_jwt(headers.get("Authorization"))
+    req = flaskctx.request()
+    method = (method or req.method).upper()
+    environ = req.environ  # membership tests on EnvironHeaders raise and catch KeyError
+    if any(key in environ for key in _API_KEY_ENVIRON):
+        return authenticate_api_key(req.headers)
+    if allow_jwt and "HTTP_AUTHORIZATION" in environ:
+        return authenticate_jwt(environ["HTTP_AUTHORIZATION"])
     return authenticate_cookie(method, RequestInfo.current())
 
 
@@ -355,7 +372,7 @@ def gateway(method: str, path: str) -> str | None:
         return None
     caller = authenticate(method, allow_jwt=False)
     authorize(caller, method, path)
-    g.caller = caller
+    flaskctx.g().caller = caller
     return access_tokens.mint(caller.account)
 
 
@@ -378,9 +395,30 @@ def in_process() -> Caller:
 _WATCHED = (APIKey, Permission, Restriction)
 
 
+def _changed(obj, columns) -> bool:
+    attrs = sa_inspect(obj).attrs
+    return any(attrs[name].history.has_changes() for name in columns)
+
+
+def _session_lookup_stale(session) -> bool:
+    """Did this flush change what barong.authz.session_cache holds (a user's Account
+    columns, a session row other than its sliding expiry, or delete either)?"""
+    for obj in session.deleted:
+        if isinstance(obj, (User, SessionRecord)):
+            return True
+    for obj in session.dirty:
+        if isinstance(obj, User) and _changed(obj, session_cache.ACCOUNT_COLUMNS):
+            return True
+        if isinstance(obj, SessionRecord) and _changed(obj, session_cache.SESSION_COLUMNS):
+            return True
+    return False
+
+
 @event.listens_for(Session, "after_flush")
 def _watch_flush(session, _flush_context) -> None:
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, _WATCHED):
             invalidate()
-            return
+            break
+    if _session_lookup_stale(session):
+        session_cache.invalidate()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import yaml
 from flask import current_app
 
+from barong import flaskctx
 from barong.services import caches
 
 
@@ -46,7 +47,7 @@ def _parse(path: str) -> Rules:
 
 
 def current() -> Rules:
-    path = str(current_app.config["BARONG_AUTHZ_RULES_FILE"])
+    path = flaskctx.app().config["BARONG_AUTHZ_RULES_FILE"]  # a str or a Path: either is the key
     now = time.monotonic()
     hit = _loaded.get(path)
     if hit is not None and now - hit[2] < RECHECK:

@@ -14,8 +14,7 @@ import threading
 import time
 
 import jwt
-from flask import current_app
-
+from barong import flaskctx
 from barong.errors import BarongError
 from barong.security.jwt_keys import keypair
 from barong.security.tokens import AUDIENCE, encode
@@ -59,10 +58,11 @@ def mint(account) -> str:
     pair = keypair()
     key = (pair.kid, _kind(account), account.id, tuple(own.items()))
     now = int(time.time())
+    lifetime = flaskctx.app().config["BARONG_JWT_EXPIRE_TIME"]
     hit = _cache.get(key)
-    if hit is not None and hit[1] - REUSE_MARGIN > now and hit[1] - current_app.config["BARONG_JWT_EXPIRE_TIME"] <= now:
+    if hit is not None and hit[1] - REUSE_MARGIN > now and hit[1] - lifetime <= now:
         return hit[0]
-    exp = now + current_app.config["BARONG_JWT_EXPIRE_TIME"]
+    exp = now + lifetime
     payload = {**own, "iat": now, "exp": exp, "sub": SUBJECT, "iss": ISSUER, "aud": AUDIENCE,
                "jti": secrets.token_hex(10)}
     token = encode(payload)

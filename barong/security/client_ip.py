@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 
-from flask import current_app, g, has_request_context, request
+from barong import flaskctx
 
 TRUSTED = [
     "127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7",
@@ -65,12 +65,34 @@ def compute(headers, remote_addr: str | None, gateway: str = "cloudflare") -> st
     return remote_addr or "127.0.0.1"
 
 
+#: the headers `compute` reads, by their WSGI environ keys
+_ENVIRON_KEYS = {"X-Forwarded-For": "HTTP_X_FORWARDED_FOR", "Client-Ip": "HTTP_CLIENT_IP",
+                 "True-Client-Ip": "HTTP_TRUE_CLIENT_IP"}
+
+
+class _EnvironHeaders:
+    """`compute`'s headers read straight from the WSGI environ: werkzeug's EnvironHeaders
+    raises and catches an exception for every header that is absent, on every request."""
+
+    __slots__ = ("environ",)
+
+    def __init__(self, environ):
+        self.environ = environ
+
+    def get(self, name: str, default=None):
+        return self.environ.get(_ENVIRON_KEYS[name], default)
+
+
 def remote_ip() -> str:
     """The current request's client IP (cached on `g`)."""
-    if not has_request_context():
+    req = flaskctx.request()
+    if req is None:
         return "127.0.0.1"
-    ip = g.get("_remote_ip")
+    ctx_g = flaskctx.g()
+    ip = ctx_g.get("_remote_ip")
     if ip is None:
-        ip = compute(request.headers, request.remote_addr, current_app.config.get("BARONG_GATEWAY", "cloudflare"))
-        g._remote_ip = ip
+        environ = req.environ
+        ip = compute(_EnvironHeaders(environ), environ.get("REMOTE_ADDR"),
+                     flaskctx.app().config.get("BARONG_GATEWAY", "cloudflare"))
+        ctx_g._remote_ip = ip
     return ip

@@ -15,6 +15,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import current_app
 
+from barong import flaskctx
+
 
 @dataclass(frozen=True)
 class KeyPair:
@@ -71,4 +73,4 @@ def load_keypair(configured_path: str | None, instance_path: Path) -> KeyPair:
 
 
 def keypair() -> KeyPair:
-    return current_app.extensions["barong_keypair"]
+    return (flaskctx.app() or current_app).extensions["barong_keypair"]  # current_app: its error outside a context

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import has_request_context, request
+from barong import flaskctx
+from barong.security.client_ip import remote_ip
 
 
 @dataclass(frozen=True)
@@ -15,11 +16,8 @@ class RequestInfo:
 
     @classmethod
     def current(cls) -> "RequestInfo":
-        if not has_request_context():
+        req = flaskctx.request()
+        if req is None:
             return cls()
-        from flask import g
-
-        from barong.security.client_ip import remote_ip
-
-        return cls(ip=remote_ip(), user_agent=request.headers.get("User-Agent", ""),
-                   session_id=g.get("barong_session_id"))
+        return cls(ip=remote_ip(), user_agent=req.environ.get("HTTP_USER_AGENT", ""),
+                   session_id=flaskctx.g().get("barong_session_id"))

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 
 from flask import Flask, current_app, g, has_request_context, request
 
+from barong import flaskctx
 from barong.extensions import db
 from barong.models import SessionRecord
 from barong.security.crypto import equal, sha256_hex
@@ -61,6 +62,14 @@ def same_network(stored_ip: str, current_ip: str) -> bool:
 
 # ---- stores -------------------------------------------------------------------------------
 
+def _revoked() -> None:
+    """Sessions left the store: drop the authz lookups cached in every worker
+    (barong.authz.session_cache). Each store's delete path calls it, bulk deletes included."""
+    from barong.authz import session_cache
+
+    session_cache.invalidate()
+
+
 class DatabaseStore:
     def save(self, s: SessionData, new: bool = False) -> None:
         rec = SessionRecord(id=s.id) if new else (db.session.get(SessionRecord, s.id) or SessionRecord(id=s.id))
@@ -88,6 +97,7 @@ class DatabaseStore:
     def delete(self, sid: str) -> None:
         db.session.query(SessionRecord).filter_by(id=sid).delete()
         db.session.flush()
+        _revoked()
 
     def list_for_user(self, uid: str) -> list[SessionData]:
         now = int(time.time())
@@ -100,11 +110,14 @@ class DatabaseStore:
             q = q.filter(SessionRecord.id != keep)
         n = q.delete(synchronize_session=False)
         db.session.flush()
+        if n:
+            _revoked()
         return n
 
     def delete_all(self) -> None:
         db.session.query(SessionRecord).delete()
         db.session.flush()
+        _revoked()
 
     def delete_expired(self, uid: str | None = None) -> int:
         q = db.session.query(SessionRecord).filter(SessionRecord.expire_time <= int(time.time()))
@@ -150,6 +163,7 @@ class RedisStore:
         if s:
             pipe.srem(self._user_key(s.uid), sid)
         pipe.execute()
+        _revoked()
 
     def list_for_user(self, uid: str) -> list[SessionData]:
         out = []
@@ -168,6 +182,8 @@ class RedisStore:
                 self.r.delete(self._key(sid))
                 self.r.srem(self._user_key(uid), sid)
                 n += 1
+        if n:
+            _revoked()
         return n
 
     def delete_expired(self, uid: str | None = None) -> int:
@@ -178,6 +194,7 @@ class RedisStore:
             self.r.delete(key)
         for key in self.r.scan_iter("barong:user_sessions:*"):
             self.r.delete(key)
+        _revoked()
 
 
 def store():
@@ -238,13 +255,20 @@ def is_valid(s: SessionData, info: RequestInfo) -> bool:
     return (not s.expired) and equal(s.user_agent, info.user_agent or "") and same_network(s.user_ip, info.ip)
 
 
-def touch(s: SessionData) -> None:
-    """Slide the expiry (written at most every TOUCH_INTERVAL seconds)."""
+def touch_due(s: SessionData, now: float) -> bool:
+    """Would `touch` rewrite the session at `now`? (On every authz call: no LocalProxy.)"""
+    new_expire = int(now) + (flaskctx.app() or current_app).config["BARONG_SESSION_EXPIRE_TIME"]
+    return new_expire - s.expire_time >= TOUCH_INTERVAL or now - s.last_seen_at >= TOUCH_INTERVAL
+
+
+def touch(s: SessionData) -> bool:
+    """Slide the expiry (written at most every TOUCH_INTERVAL seconds); True when written."""
     now = time.time()
-    new_expire = int(now) + current_app.config["BARONG_SESSION_EXPIRE_TIME"]
-    if new_expire - s.expire_time >= TOUCH_INTERVAL or now - s.last_seen_at >= TOUCH_INTERVAL:
-        s.expire_time, s.last_seen_at = new_expire, now
-        store().save(s)
+    if not touch_due(s, now):
+        return False
+    s.expire_time, s.last_seen_at = int(now) + current_app.config["BARONG_SESSION_EXPIRE_TIME"], now
+    store().save(s)
+    return True
 
 
 def csrf_ok(s: SessionData, token: str | None) -> bool:
@@ -255,6 +279,7 @@ def destroy(s: SessionData, commit_now: bool = False) -> None:
     store().delete(s.id)
     if commit_now and isinstance(store(), DatabaseStore):
         db.session.commit()  # survives the 401 the caller is about to return
+        _revoked()  # again once committed: the refusal drops the request's after-commit hooks
     if has_request_context() and g.get("barong_session_id") == s.id:
         g._barong_clear_cookie = True
         g.barong_session = None

@@ -1,0 +1,194 @@
+"""The per-process cache of session-cookie lookups (barong.authz.session_cache): a hit
+decides as a fresh read would; revocations and changes of what the JWT carries drop it
+at once in this process and, through the generation file, in the other workers.
+
+"Behind the cache" below means a Core statement with no ORM hooks, standing in for a
+change made by another worker whose generation bump has not been seen yet."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import jwt
+import pytest
+
+from barong.authz import process_cache, session_cache
+from barong.extensions import db
+from barong.models import SessionRecord, User
+from barong.services import sessions
+from tests.helpers import login_as
+from tests.services.test_sessions import store  # noqa: F401  (the database/redis fixture)
+
+from .support import ME, auth
+
+
+def _claims(resp) -> dict:
+    assert resp.status_code == 200, resp.get_json()
+    return jwt.decode(resp.headers["Authorization"].split(" ", 1)[1], options={"verify_signature": False})
+
+
+def _warm(client, user) -> dict:
+    login_as(client, user)
+    return _claims(auth(client, "GET", ME))
+
+
+def _delete_sessions_behind_the_cache() -> None:
+    db.session.execute(SessionRecord.__table__.delete())
+    db.session.commit()
+
+
+def _generation_file(app) -> Path:
+    return Path(app.config["BARONG_INSTANCE_PATH"]) / "sessions_cache_generation"
+
+
+def test_a_hit_reads_nothing_until_another_worker_bumps(client, make_user):
+    _warm(client, make_user())
+    _delete_sessions_behind_the_cache()
+    assert auth(client, "GET", ME).status_code == 200  # served from this worker's cache
+    process_cache.bump(process_cache.SESSIONS)  # the other worker's invalidation reaches us
+    assert auth(client, "GET", ME).get_json() == {"errors": ["authz.invalid_session"]}
+
+
+def _cookie(client) -> tuple[str, str]:
+    name = client.application.config["BARONG_SESSION_NAME"]
+    return name, client.get_cookie(name).value
+
+
+def test_logout_revokes_a_cached_session_at_once(client, make_user):
+    _warm(client, make_user())
+    name, value = _cookie(client)
+    assert client.delete("/api/v2/barong/identity/sessions").status_code == 204
+    client.set_cookie(name, value)  # a stolen copy of the cookie, replayed after the logout
+    assert auth(client, "GET", ME).get_json() == {"errors": ["authz.invalid_session"]}
+
+
+def test_a_revocation_stamps_the_generation_file_for_the_other_workers(client, make_user, app):
+    user = make_user()
+    _warm(client, user)
+    path = _generation_file(app)
+    before = path.stat().st_mtime_ns if path.exists() else 0
+    sessions.invalidate_all(user.uid)
+    db.session.commit()
+    assert path.stat().st_mtime_ns > before
+    assert auth(client, "GET", ME).get_json() == {"errors": ["authz.invalid_session"]}
+
+
+@pytest.mark.parametrize("column,value,claim", [
+    ("role", "admin", "role"), ("email", "renamed@example.com", "email"), ("level", 3, "level"),
+    ("username", "renamed", "username"),
+])
+def test_a_change_of_what_the_jwt_carries_is_seen_at_once(client, make_user, column, value, claim):
+    user = make_user()
+    assert _warm(client, user)[claim] != value
+    setattr(user, column, value)
+    db.session.commit()
+    assert _claims(auth(client, "GET", ME))[claim] == value
+
+
+def test_a_ban_of_a_cached_user(client, make_user):
+    user = make_user()
+    _warm(client, user)
+    user.state = "banned"
+    db.session.commit()
+    assert auth(client, "GET", ME).get_json() == {"errors": ["authz.user_not_active"]}
+
+
+def test_deleting_a_cached_user(client, make_user):
+    user = make_user()
+    _warm(client, user)
+    db.session.delete(db.session.get(User, user.id))
+    db.session.commit()
+    assert auth(client, "GET", ME).get_json() == {"errors": ["authz.invalid_session"]}
+
+
+def test_other_user_columns_keep_the_cache(client, make_user, app):
+    """A login's bookkeeping (failed_logins, claims of a KYC review…) is no reason to drop every session."""
+    user = make_user()
+    _warm(client, user)
+    path = _generation_file(app)
+    before = path.stat().st_mtime_ns if path.exists() else 0
+    user.failed_logins = 2
+    db.session.commit()
+    assert (path.stat().st_mtime_ns if path.exists() else 0) == before
+    _delete_sessions_behind_the_cache()
+    assert auth(client, "GET", ME).status_code == 200
+
+
+def test_client_session_mismatch_on_a_cached_session(client, make_user):
+    _warm(client, make_user())
+    name, value = _cookie(client)
+    resp = auth(client, "GET", ME, headers={"User-Agent": "another agent"})
+    assert resp.get_json() == {"errors": ["authz.client_session_mismatch"]}
+    assert db.session.query(SessionRecord).count() == 0
+    client.set_cookie(name, value)  # the response cleared it; the owner's browser still sends it
+    assert auth(client, "GET", ME).get_json() == {"errors": ["authz.invalid_session"]}
+
+
+def test_a_session_due_for_its_touch_is_read_again(client, make_user, clock):
+    _warm(client, make_user())
+    _delete_sessions_behind_the_cache()
+    clock.advance(sessions.TOUCH_INTERVAL)
+    assert auth(client, "GET", ME).get_json() == {"errors": ["authz.invalid_session"]}
+
+
+def test_the_touch_is_written_and_kept_in_the_entry(client, make_user, clock, app):
+    user = make_user()
+    _warm(client, user)
+    clock.advance(sessions.TOUCH_INTERVAL + 1)
+    assert auth(client, "GET", ME).status_code == 200
+    row = db.session.query(SessionRecord).filter_by(uid=user.uid).one()
+    assert abs(row.expire_time - (time.time() + app.config["BARONG_SESSION_EXPIRE_TIME"])) < 3
+    _delete_sessions_behind_the_cache()
+    assert auth(client, "GET", ME).status_code == 200  # the refreshed entry is not due again
+
+
+def test_entries_expire_after_the_ttl(client, make_user, monkeypatch):
+    """The backstop for workers on other hosts, which share no generation file."""
+    _warm(client, make_user())
+    _delete_sessions_behind_the_cache()
+    real = time.monotonic
+    monkeypatch.setattr(time, "monotonic", lambda: real() + session_cache.TTL)
+    assert auth(client, "GET", ME).get_json() == {"errors": ["authz.invalid_session"]}
+
+
+def test_unknown_cookies_are_not_kept(client, app):
+    for n in range(5):
+        client.set_cookie(app.config["BARONG_SESSION_NAME"], f"forged-{n}")
+        assert auth(client, "GET", ME).get_json() == {"errors": ["authz.invalid_session"]}
+    assert session_cache._cache._entries == {}
+
+
+def test_a_cached_session_is_a_copy_per_request(client, make_user):
+    """The touch mutates the request's SessionData; the cached entry must not change with it."""
+    user = make_user()
+    _warm(client, user)
+    _, value = _cookie(client)
+    first, _ = session_cache.get(value, lambda: pytest.fail("read the store"))
+    first.expire_time = 0
+    second, _ = session_cache.get(value, lambda: pytest.fail("read the store"))
+    assert second.expire_time > time.time()
+
+
+def test_revocation_in_each_store(store, client, make_user):  # noqa: F811
+    user = make_user()
+    _warm(client, user)
+    sessions.invalidate_all(user.uid)
+    db.session.commit()
+    assert auth(client, "GET", ME).get_json() == {"errors": ["authz.invalid_session"]}
+    login_as(client, user)
+    assert auth(client, "GET", ME).status_code == 200
+    name, value = _cookie(client)
+    assert client.delete("/api/v2/barong/identity/sessions").status_code == 204
+    client.set_cookie(name, value)
+    assert auth(client, "GET", ME).get_json() == {"errors": ["authz.invalid_session"]}
+
+
+def test_channels_are_separate(app):
+    """A logout does not drop the permission table (nor a permission edit every session)."""
+    authz_file = Path(app.config["BARONG_INSTANCE_PATH"]) / "authz_cache_generation"
+    process_cache.bump(process_cache.AUTHZ)
+    process_cache.bump(process_cache.SESSIONS)
+    authz_before, sessions_before = authz_file.stat().st_mtime_ns, _generation_file(app).stat().st_mtime_ns
+    process_cache.bump(process_cache.SESSIONS)
+    assert authz_file.stat().st_mtime_ns == authz_before
+    assert _generation_file(app).stat().st_mtime_ns > sessions_before
