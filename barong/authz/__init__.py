@@ -25,7 +25,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, lazyload
 
 from barong import flaskctx
-from barong.authz import reader, session_cache
+from barong.authz import account_cache, reader
 from barong.authz import rules as rules_module
 from barong.authz.process_cache import ProcessCache, invalidate
 from barong.errors import BarongError
@@ -175,7 +175,7 @@ def _load_session(value: str) -> tuple[sessions.SessionData | None, Account | No
 
 
 def _session_and_user() -> tuple[sessions.SessionData | None, Account | None]:
-    """The cookie's stored session and its user (barong.authz.session_cache, else one query).
+    """The cookie's stored session and its user (barong.authz.account_cache, else one query).
 
     Leaves `g.barong_session` / `g.barong_session_id` set as `sessions.from_cookie()` does."""
     ctx_g = flaskctx.g()
@@ -184,7 +184,7 @@ def _session_and_user() -> tuple[sessions.SessionData | None, Account | None]:
         return s, (account_by_uid(s.uid) if s is not None else None)
     value = _cookie_value()
     if value:
-        s, account = session_cache.get(value, lambda: _load_session(value))
+        s, account = account_cache.session(value, lambda: _load_session(value))
     else:
         s = account = None
     ctx_g.barong_session = s
@@ -213,7 +213,7 @@ def authenticate_cookie(method: str, info: RequestInfo) -> Caller:
         sessions.destroy(s, commit_now=True)
         raise BarongError("authz.client_session_mismatch", 401)
     if sessions.touch(s):
-        session_cache.refresh(_cookie_value(), s, user)
+        account_cache.refresh(_cookie_value(), s, user)
     if not user.is_active_state:
         raise BarongError("authz.user_not_active", 401)
     return Caller(user, "session", s)
@@ -273,7 +273,8 @@ def authenticate_api_key(headers) -> Caller:
         raise BarongError("authz.invalid_signature", 401)
     if key.state != "active":
         raise BarongError("authz.apikey_not_active", 401)
-    holder = account_by_id(key.holder_type, key.holder_id)
+    holder = account_cache.holder(key.holder_type, key.holder_id,
+                                  lambda: account_by_id(key.holder_type, key.holder_id))
     if holder is None or not holder.is_active_state:
         raise BarongError("authz.invalid_session", 401)
     if holder.is_user and not holder.otp:
@@ -400,16 +401,19 @@ def _changed(obj, columns) -> bool:
     return any(attrs[name].history.has_changes() for name in columns)
 
 
-def _session_lookup_stale(session) -> bool:
-    """Did this flush change what barong.authz.session_cache holds (a user's Account
-    columns, a session row other than its sliding expiry, or delete either)?"""
+def _accounts_stale(session) -> bool:
+    """Did this flush change what barong.authz.account_cache holds (an account's columns
+    the JWT or the check reads, a session row other than its sliding expiry, or delete
+    any of them)?"""
     for obj in session.deleted:
-        if isinstance(obj, (User, SessionRecord)):
+        if isinstance(obj, (User, ServiceAccount, SessionRecord)):
             return True
     for obj in session.dirty:
-        if isinstance(obj, User) and _changed(obj, session_cache.ACCOUNT_COLUMNS):
+        if isinstance(obj, User) and _changed(obj, account_cache.USER_COLUMNS):
             return True
-        if isinstance(obj, SessionRecord) and _changed(obj, session_cache.SESSION_COLUMNS):
+        if isinstance(obj, ServiceAccount) and _changed(obj, account_cache.SERVICE_ACCOUNT_COLUMNS):
+            return True
+        if isinstance(obj, SessionRecord) and _changed(obj, account_cache.SESSION_COLUMNS):
             return True
     return False
 
@@ -420,5 +424,5 @@ def _watch_flush(session, _flush_context) -> None:
         if isinstance(obj, _WATCHED):
             invalidate()
             break
-    if _session_lookup_stale(session):
-        session_cache.invalidate()
+    if _accounts_stale(session):
+        account_cache.invalidate()

@@ -1,9 +1,9 @@
-"""Per-process caches of authorization data (permissions, restrictions, API keys, rules,
-and the session-cookie lookups of barong.authz.session_cache).
+"""Per-process caches of authorization data (permissions, restrictions, API keys, and the
+callers' accounts of barong.authz.account_cache).
 
 Gunicorn runs several workers, and a change is served by one of them. Each cache here
-belongs to a *channel* ("authz": permissions, restrictions, API keys; "sessions": login
-sessions and their users) and is dropped three ways:
+belongs to a *channel* ("authz": permissions, restrictions, API keys; "accounts": login
+sessions, their users, API-key holders) and is dropped three ways:
 
 * in this process, at once, by `invalidate(channel)` (`caches.clear_all()` drops every
   channel; every admin change of permissions or restrictions calls it);
@@ -33,8 +33,8 @@ from barong.services import caches
 
 _MISSING = object()
 AUTHZ = "authz"
-SESSIONS = "sessions"
-CHANNELS = (AUTHZ, SESSIONS)
+ACCOUNTS = "accounts"
+CHANNELS = (AUTHZ, ACCOUNTS)
 _all: list["ProcessCache"] = []
 
 #: the generation file is stat()ed at most this often per channel and process (seconds)

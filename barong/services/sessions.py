@@ -64,10 +64,10 @@ def same_network(stored_ip: str, current_ip: str) -> bool:
 
 def _revoked() -> None:
     """Sessions left the store: drop the authz lookups cached in every worker
-    (barong.authz.session_cache). Each store's delete path calls it, bulk deletes included."""
-    from barong.authz import session_cache
+    (barong.authz.account_cache). Each store's delete path calls it, bulk deletes included."""
+    from barong.authz import account_cache
 
-    session_cache.invalidate()
+    account_cache.invalidate()
 
 
 class DatabaseStore:

@@ -1,6 +1,7 @@
-"""The per-process cache of session-cookie lookups (barong.authz.session_cache): a hit
-decides as a fresh read would; revocations and changes of what the JWT carries drop it
-at once in this process and, through the generation file, in the other workers.
+"""The per-process cache of the callers' accounts (barong.authz.account_cache): session
+cookie lookups and API-key holders. A hit decides as a fresh read would; revocations and
+changes of what the JWT carries drop it at once in this process and, through the
+generation file, in the other workers.
 
 "Behind the cache" below means a Core statement with no ORM hooks, standing in for a
 change made by another worker whose generation bump has not been seen yet."""
@@ -12,14 +13,14 @@ from pathlib import Path
 import jwt
 import pytest
 
-from barong.authz import process_cache, session_cache
+from barong.authz import account_cache, process_cache
 from barong.extensions import db
 from barong.models import SessionRecord, User
 from barong.services import sessions
 from tests.helpers import login_as
 from tests.services.test_sessions import store  # noqa: F401  (the database/redis fixture)
 
-from .support import ME, auth
+from .support import ME, auth, signed
 
 
 def _claims(resp) -> dict:
@@ -38,14 +39,14 @@ def _delete_sessions_behind_the_cache() -> None:
 
 
 def _generation_file(app) -> Path:
-    return Path(app.config["BARONG_INSTANCE_PATH"]) / "sessions_cache_generation"
+    return Path(app.config["BARONG_INSTANCE_PATH"]) / "accounts_cache_generation"
 
 
 def test_a_hit_reads_nothing_until_another_worker_bumps(client, make_user):
     _warm(client, make_user())
     _delete_sessions_behind_the_cache()
     assert auth(client, "GET", ME).status_code == 200  # served from this worker's cache
-    process_cache.bump(process_cache.SESSIONS)  # the other worker's invalidation reaches us
+    process_cache.bump(process_cache.ACCOUNTS)  # the other worker's invalidation reaches us
     assert auth(client, "GET", ME).get_json() == {"errors": ["authz.invalid_session"]}
 
 
@@ -147,7 +148,7 @@ def test_entries_expire_after_the_ttl(client, make_user, monkeypatch):
     _warm(client, make_user())
     _delete_sessions_behind_the_cache()
     real = time.monotonic
-    monkeypatch.setattr(time, "monotonic", lambda: real() + session_cache.TTL)
+    monkeypatch.setattr(time, "monotonic", lambda: real() + account_cache.TTL)
     assert auth(client, "GET", ME).get_json() == {"errors": ["authz.invalid_session"]}
 
 
@@ -155,7 +156,7 @@ def test_unknown_cookies_are_not_kept(client, app):
     for n in range(5):
         client.set_cookie(app.config["BARONG_SESSION_NAME"], f"forged-{n}")
         assert auth(client, "GET", ME).get_json() == {"errors": ["authz.invalid_session"]}
-    assert session_cache._cache._entries == {}
+    assert account_cache._sessions._entries == {}
 
 
 def test_a_cached_session_is_a_copy_per_request(client, make_user):
@@ -163,9 +164,9 @@ def test_a_cached_session_is_a_copy_per_request(client, make_user):
     user = make_user()
     _warm(client, user)
     _, value = _cookie(client)
-    first, _ = session_cache.get(value, lambda: pytest.fail("read the store"))
+    first, _ = account_cache.session(value, lambda: pytest.fail("read the store"))
     first.expire_time = 0
-    second, _ = session_cache.get(value, lambda: pytest.fail("read the store"))
+    second, _ = account_cache.session(value, lambda: pytest.fail("read the store"))
     assert second.expire_time > time.time()
 
 
@@ -187,8 +188,60 @@ def test_channels_are_separate(app):
     """A logout does not drop the permission table (nor a permission edit every session)."""
     authz_file = Path(app.config["BARONG_INSTANCE_PATH"]) / "authz_cache_generation"
     process_cache.bump(process_cache.AUTHZ)
-    process_cache.bump(process_cache.SESSIONS)
+    process_cache.bump(process_cache.ACCOUNTS)
     authz_before, sessions_before = authz_file.stat().st_mtime_ns, _generation_file(app).stat().st_mtime_ns
-    process_cache.bump(process_cache.SESSIONS)
+    process_cache.bump(process_cache.ACCOUNTS)
     assert authz_file.stat().st_mtime_ns == authz_before
     assert _generation_file(app).stat().st_mtime_ns > sessions_before
+
+
+# ---- API-key holders ------------------------------------------------------------------------
+
+BALANCES = "api/v2/peatio/account/balances"
+
+
+def _warm_key(client, make_api_key, holder) -> dict:
+    key, secret = make_api_key(holder)
+    headers = signed(key.kid, secret)
+    assert auth(client, "GET", BALANCES, headers=headers).status_code == 200
+    return headers
+
+
+def test_a_cached_holder_reads_nothing_until_another_worker_bumps(client, make_user, make_api_key):
+    holder = make_user(otp=True)
+    headers = _warm_key(client, make_api_key, holder)
+    db.session.execute(User.__table__.update().where(User.__table__.c.id == holder.id).values(state="banned"))
+    db.session.commit()  # behind the cache
+    assert auth(client, "GET", BALANCES, headers=headers).status_code == 200
+    process_cache.bump(process_cache.ACCOUNTS)
+    assert auth(client, "GET", BALANCES, headers=headers).get_json() == {"errors": ["authz.invalid_session"]}
+
+
+@pytest.mark.parametrize("column,value,error", [
+    ("state", "banned", "authz.invalid_session"), ("otp", False, "authz.disabled_2fa")])
+def test_a_holder_change_is_seen_at_once(client, make_user, make_api_key, column, value, error):
+    holder = make_user(otp=True)
+    headers = _warm_key(client, make_api_key, holder)
+    setattr(holder, column, value)
+    db.session.commit()
+    assert auth(client, "GET", BALANCES, headers=headers).get_json() == {"errors": [error]}
+
+
+def test_a_holder_role_change_reaches_the_jwt(client, make_user, make_api_key):
+    holder = make_user(otp=True)
+    headers = _warm_key(client, make_api_key, holder)
+    holder.role = "trader"
+    db.session.commit()
+    assert _claims(auth(client, "GET", BALANCES, headers=headers))["role"] == "trader"
+
+
+def test_a_service_account_change_is_seen_at_once(client, make_user, make_api_key, make_service_account):
+    from barong.models import Permission
+
+    db.session.add(Permission(role="sa_maker", verb="ALL", path="api/v2/peatio/account", action="ACCEPT"))
+    db.session.commit()
+    sa = make_service_account(make_user(otp=True), role="sa_maker")
+    headers = _warm_key(client, make_api_key, sa)
+    sa.state = "disabled"
+    db.session.commit()
+    assert auth(client, "GET", BALANCES, headers=headers).get_json() == {"errors": ["authz.invalid_session"]}
