@@ -31,7 +31,8 @@ from flask import has_request_context
 from barong import flaskctx
 from barong.services import caches
 
-_MISSING = object()
+#: what `ProcessCache.lookup` returns for an absent or stale entry
+MISSING = object()
 AUTHZ = "authz"
 ACCOUNTS = "accounts"
 CHANNELS = (AUTHZ, ACCOUNTS)
@@ -125,10 +126,10 @@ class ProcessCache:
             self._entries.clear()
 
     def lookup(self, key):
-        """The cached value for `key` if it is still current, else _MISSING."""
-        hit = self._entries.get(key, _MISSING)
-        if hit is _MISSING or hit[1] != generation(self.channel) or time.monotonic() - hit[2] >= self.ttl:
-            return _MISSING
+        """The cached value for `key` if it is still current, else MISSING."""
+        hit = self._entries.get(key, MISSING)
+        if hit is MISSING or hit[1] != generation(self.channel) or time.monotonic() - hit[2] >= self.ttl:
+            return MISSING
         return hit[0]
 
     def store(self, key, value, gen: int) -> None:
@@ -153,7 +154,7 @@ class ProcessCache:
     def get(self, key, loader):
         """The cached value for `key`, or `loader()` (stored unless it raised)."""
         value = self.lookup(key)
-        if value is not _MISSING:
+        if value is not MISSING:
             return value
         gen = generation(self.channel)
         value = loader()
@@ -161,4 +162,3 @@ class ProcessCache:
         return value
 
 
-MISSING = _MISSING

@@ -14,6 +14,7 @@ import threading
 import time
 
 import jwt
+
 from barong import flaskctx
 from barong.errors import BarongError
 from barong.security.jwt_keys import keypair

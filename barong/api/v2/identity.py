@@ -1,7 +1,7 @@
 """`/api/v2/barong/identity/…`: signup, login/logout, email confirmation, password reset."""
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify
+from flask import Blueprint, jsonify
 
 from barong.api import entities
 from barong.api.params import Param, use_params

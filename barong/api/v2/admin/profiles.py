@@ -1,5 +1,4 @@
 """admin/profiles: list, create for a user, review (verify / reject)."""
-from datetime import date
 
 from flask import jsonify
 
