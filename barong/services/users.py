@@ -170,6 +170,22 @@ def set_otp(user: User, enabled: bool) -> None:
         events.emit("model.user.updated", events.user_summary(user, omit_nulls=True), {"otp": old})
 
 
+def update_role_and_data(user: User, role: str | None = None, data: str | None = None) -> User:
+    """Management `users/update`: set `role` and/or `data` (already validated), emitting
+    model.user.updated with the previous values of the fields that changed."""
+    from barong.services import events
+
+    changes = {}
+    for name, value in (("role", role), ("data", data)):
+        if value is not None and getattr(user, name) != value:
+            changes[name] = getattr(user, name)
+            setattr(user, name, value)
+    db.session.flush()
+    if changes:
+        events.emit("model.user.updated", events.user_summary(user, omit_nulls=True), changes)
+    return user
+
+
 def deactivate_api_keys(user: User) -> None:
     sa_ids = [i for (i,) in db.session.query(ServiceAccount.id).filter_by(owner_id=user.id)]
     q = db.session.query(APIKey).filter(APIKey.state == "active")

@@ -171,6 +171,29 @@ def test_update(client, make_user):
     assert user.role == "member" and user.data == '{"a": 1}'
 
 
+def _user_updated_events(uid):
+    import json
+
+    from barong.models import OutboxEvent
+
+    rows = db.session.query(OutboxEvent).filter_by(name="model.user.updated").order_by(OutboxEvent.id)
+    payloads = [json.loads(e.payload) for e in rows]
+    return [p for p in payloads if p["record"]["uid"] == uid]
+
+
+def test_update_emits_model_user_updated_with_the_previous_values(client, make_user):
+    user = make_user()
+    before = len(_user_updated_events(user.uid))
+    assert mgmt(client, "users/update", {"uid": user.uid, "role": "admin", "data": '{"k":"v"}'}).status_code == 201
+    events = _user_updated_events(user.uid)[before:]
+    assert len(events) == 1
+    assert events[0]["changes"] == {"role": "member", "data": None}
+    assert events[0]["record"]["role"] == "admin"
+    # the same values again: nothing changed, nothing emitted
+    assert mgmt(client, "users/update", {"uid": user.uid, "role": "admin"}).status_code == 201
+    assert len(_user_updated_events(user.uid)[before:]) == 1
+
+
 @pytest.mark.parametrize("data,status,codes", [
     ({"uid": "{uid}"}, 422, ["management.user.missing_role_data"]),
     ({}, 400, ["management.user.missing_uid", "management.user.empty_uid"]),
@@ -186,6 +209,7 @@ def test_update_errors(client, make_user, data, status, codes):
     assert resp.get_json() == {"errors": codes}
     db.session.expire_all()
     assert user.role == "member"
+    assert not any({"role", "data"} & e["changes"].keys() for e in _user_updated_events(user.uid))
 
 
 def _digest(password=DEFAULT_PASSWORD):

@@ -86,11 +86,7 @@ def users_update(p):
                                    check_email=False)
     if errors:
         raise ValidationError(errors)
-    if p.get("role"):
-        user.role = p["role"]
-    if p.get("data"):
-        user.data = p["data"]
-    db.session.flush()
+    users.update_role_and_data(user, role=p.get("role") or None, data=p.get("data") or None)
     return jsonify(entities.user_with_profile(user, masked=False)), 201
 
 
