@@ -232,6 +232,6 @@ def issue_whitelink(ttl_seconds: int) -> str:
     """A reusable token that whitelists whoever presents it (identity/users/access) until it expires."""
     import secrets
 
-    token = secrets.token_hex(16)
+    token = secrets.token_hex(32)  # 64 hex characters, the shape of Barong's sha256-hex token
     kv.set(f"whitelink:{token}", "active", ttl_seconds)
     return token

@@ -1,4 +1,5 @@
 """admin/permissions, restrictions, profiles, levels, api_keys, activities, metrics, abilities."""
+import re
 import time
 
 import pytest
@@ -151,6 +152,7 @@ def test_whitelink(sa):
     resp = sa.post("/restrictions/whitelink")
     assert resp.status_code == 201
     token = resp.get_json()["whitelink_token"]
+    assert re.fullmatch(r"[0-9a-f]{64}", token)
     assert kv.get(f"whitelink:{token}") == "active"
     assert sa.post("/restrictions/whitelink", json={"expire_time": 30, "range": "hour"}).status_code == 201
     resp = sa.post("/restrictions/whitelink", json={"expire_time": 31})
