@@ -1,7 +1,8 @@
 """Benchmark of the authorization check: `.venv/bin/python bench/authz.py`.
 
 Starts the real server (`python -m barong.serve`: gunicorn, WORKERS sync workers, the
-count `make run` uses on this 2-core machine) on a temporary SQLite database with rate
+count `make run` uses on this 2-core machine) on a temporary SQLite database (or the
+PostgreSQL database BENCH_DATABASE_URL names: its tables are dropped and re-created) with rate
 limits off, creates a user with 2FA and an API key directly in the database, logs in
 over HTTP, then drives load from another process (`wrk`, Debian package; a Python
 keep-alive client when wrk is missing) and prints requests/s, p50, p99 and errors for
@@ -27,7 +28,7 @@ medians taken over the whole run would pass on. "server CPU" is the CPU time the
 gunicorn processes used per request (from /proc).
 
 Options (env): WORKERS (3), CONNECTIONS (2 x WORKERS), DURATION seconds per run (3), ROUNDS (8),
-PORT (8799), BENCH_CLIENT=python to force the Python client.
+PORT (8799), BENCH_CLIENT=python to force the Python client, BENCH_DATABASE_URL.
 """
 from __future__ import annotations
 
@@ -72,6 +73,8 @@ def prepare(env: dict) -> dict:
     app = create_app()
     logging.disable(logging.WARNING)  # the set-up's events and mail log lines are not the benchmark's output
     with app.app_context():
+        if os.environ.get("BENCH_DATABASE_URL"):
+            db.drop_all()
         db.create_all()
         seeding.seed()
         import pyotp
@@ -239,7 +242,8 @@ def run_python(path: str, headers: dict, duration: int) -> dict:
 
 def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="barong-bench-"))
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}", "BARONG_RATELIMIT_ENABLED": "false",
+    database_url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tmp / 'bench.db'}"
+    env = {**os.environ, "DATABASE_URL": database_url, "BARONG_RATELIMIT_ENABLED": "false",
            "BARONG_UPLOADS_PATH": str(tmp / "uploads"), "BARONG_APIKEY_NONCE_LIFETIME": "600000",
            "BARONG_INSTANCE_PATH": str(tmp / "instance")}
     for name in ("BARONG_EVENT_API_RABBITMQ_HOST", "BARONG_REDIS_URL"):  # plain gunicorn, database sessions
@@ -263,7 +267,7 @@ def main() -> int:
         ]
         print(f"barong authz bench: gunicorn {WORKERS} sync workers, {os.cpu_count()} CPUs, "
               f"{'wrk' if use_wrk else 'python client'} -c{CONNECTIONS}, {ROUNDS} rounds x {DURATION}s per scenario "
-              f"(interleaved; medians shown), SQLite")
+              f"(interleaved; medians shown), {database_url.split(':', 1)[0]}")
         for _, path, headers in scenarios:
             runner(path, headers, 2)  # warm-up: caches, minted JWT, reader connections in every worker
         rounds: list[list[dict]] = [[] for _ in scenarios]
