@@ -6,9 +6,11 @@
   (already run by the before-request hook, barong/authz/hooks.py), the same credential
   flows plus `Authorization: Bearer <JWT>` minted by this server, the same permissions.
 
-Warm-path cost: no query beyond the session/user (or holder) lookup; permissions,
-restrictions, API keys and rules are cached per process (barong.authz.process_cache),
-and a minted JWT is reused (barong.security.access_tokens).
+Warm-path cost: no database query. Permissions, restrictions, API keys and rules are
+cached per process (barong.authz.process_cache), so are the session/user and API-key
+holder lookups (barong.authz.account_cache), and a minted JWT is reused
+(barong.security.access_tokens). The hot path reads the request, app and `g` through
+barong.flaskctx and headers from the WSGI environ (see those modules for the figures).
 """
 from __future__ import annotations
 
