@@ -3,7 +3,7 @@ callers' accounts of barong.authz.account_cache).
 
 Gunicorn runs several workers, and a change is served by one of them. Each cache here
 belongs to a *channel* ("authz": permissions, restrictions, API keys; "accounts": login
-sessions, their users, API-key holders) and is dropped three ways:
+sessions, their users, API-key holders) and is dropped four ways:
 
 * in this process, at once, by `invalidate(channel)` (`caches.clear_all()` drops every
   channel; every admin change of permissions or restrictions calls it);
@@ -14,7 +14,10 @@ sessions, their users, API-key holders) and is dropped three ways:
   channel and process every RECHECK = 50 ms at most); the stamp is written again after
   the request's commit, so a worker that reloaded between the flush and the commit
   cannot keep the old rows;
-* after a TTL, as a backstop for deployments with workers on several hosts.
+* on other hosts, with BARONG_REDIS_URL set, by a counter in Redis
+  (`barong:cache_generation:<channel>`) that every invalidation increments and every
+  worker reads with the file, at most every RECHECK;
+* after a TTL, as a backstop (several hosts without Redis, or Redis down).
 
 Channels keep unrelated changes apart: a logout does not drop the permission table, a
 permission edit does not drop every cached session.
@@ -40,33 +43,89 @@ _all: list["ProcessCache"] = []
 
 #: the generation file is stat()ed at most this often per channel and process (seconds)
 RECHECK = 0.05
-#: (instance path, channel) → (monotonic time of the stat, generation)
-_seen: dict[tuple[str, str], tuple[float, int]] = {}
+#: (instance path, channel) → (monotonic time of the look, generation)
+_seen: dict[tuple[str, str], tuple[float, tuple[int, int | None]]] = {}
 
 
 def _generation_path(instance: str, channel: str) -> str:
     return str(Path(instance) / f"{channel}_cache_generation")
 
 
-def generation(channel: str = AUTHZ) -> int:
+def _file_generation(path: str) -> int:
+    try:
+        return os.stat(path).st_mtime_ns
+    except FileNotFoundError:
+        return 0
+
+
+def _redis_key(channel: str) -> str:
+    return f"barong:cache_generation:{channel}"
+
+
+_last_redis_warning = [0.0]
+
+
+def _redis_failed(app, action: str, exc: Exception) -> None:
+    """Log a Redis failure at most once a minute (generation() runs every RECHECK)."""
+    now = time.monotonic()
+    if now - _last_redis_warning[0] >= 60:
+        _last_redis_warning[0] = now
+        app.logger.warning("cache generation: could not %s Redis (%s); other hosts rely on the TTL", action,
+                           type(exc).__name__)
+
+
+#: a Redis that does not answer within this many seconds counts as down (it is read on
+#: the authorization path, once per RECHECK)
+REDIS_TIMEOUT = 0.2
+
+
+def _redis(app):
+    """A client for the counters, with short timeouts (not the kv client: a hung Redis must
+    not stall the check), or None without BARONG_REDIS_URL."""
+    url = app.config.get("BARONG_REDIS_URL")
+    if not url:
+        return None
+    held = app.extensions.get("barong_generation_redis")  # (url, client)
+    if held is None or held[0] != url:
+        import redis
+
+        held = app.extensions["barong_generation_redis"] = (
+            url, redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT))
+    return held[1]
+
+
+def _redis_generation(app, channel: str) -> int | None:
+    """The channel's counter in Redis, shared by every host (None without BARONG_REDIS_URL)."""
+    client = _redis(app)
+    if client is None:
+        return None
+    import redis
+
+    try:
+        return int(client.get(_redis_key(channel)) or 0)
+    except redis.RedisError as exc:
+        _redis_failed(app, "read", exc)
+        return None
+
+
+def generation(channel: str = AUTHZ) -> tuple[int, int | None]:
+    """The channel's current stamp: the generation file's mtime, and with BARONG_REDIS_URL
+    the Redis counter every host bumps too. Caches compare it for equality."""
     app = flaskctx.app()
     if app is None:
-        return 0
+        return (0, None)
     key = (app.config["BARONG_INSTANCE_PATH"], channel)
     now = time.monotonic()
     seen = _seen.get(key)
     if seen is not None and now - seen[0] < RECHECK:
         return seen[1]
-    try:
-        gen = os.stat(_generation_path(*key)).st_mtime_ns
-    except FileNotFoundError:
-        gen = 0
+    gen = (_file_generation(_generation_path(*key)), _redis_generation(app, channel))
     _seen[key] = (now, gen)
     return gen
 
 
 def bump(channel: str = AUTHZ) -> None:
-    """Tell every worker on this host that the channel's data changed."""
+    """Tell every worker on this host (and, with Redis, on every host) that the channel's data changed."""
     app = flaskctx.app()
     if app is None:
         return
@@ -74,11 +133,19 @@ def bump(channel: str = AUTHZ) -> None:
     path = _generation_path(instance, channel)
     try:
         Path(path).touch(exist_ok=True)
-        stamp = max(time.time_ns(), generation(channel) + 1)
+        stamp = max(time.time_ns(), _file_generation(path) + 1)
         os.utime(path, ns=(stamp, stamp))
-        _seen.pop((instance, channel), None)
     except OSError:  # read-only instance dir: the TTL still bounds staleness
         app.logger.warning("could not write %s", path)
+    client = _redis(app)
+    if client is not None:
+        import redis
+
+        try:
+            client.incr(_redis_key(channel))
+        except redis.RedisError as exc:
+            _redis_failed(app, "bump", exc)
+    _seen.pop((instance, channel), None)
 
 
 def clear_local(channel: str | None = None) -> None:

@@ -245,3 +245,50 @@ def test_a_service_account_change_is_seen_at_once(client, make_user, make_api_ke
     sa.state = "disabled"
     db.session.commit()
     assert auth(client, "GET", BALANCES, headers=headers).get_json() == {"errors": ["authz.invalid_session"]}
+
+
+# ---- other hosts: the Redis counter ---------------------------------------------------------
+
+@pytest.fixture
+def redis_generations(app):
+    """BARONG_REDIS_URL set (the real Redis of tests/services/test_sessions.py); the
+    session store stays the database: only the generation counters go to Redis."""
+    from tests.services.test_sessions import REDIS_URL, _redis_or_skip
+
+    r = _redis_or_skip()
+    app.config["BARONG_REDIS_URL"] = REDIS_URL
+    yield r
+    app.extensions.pop("barong_generation_redis", None)
+    app.extensions.pop("barong_redis", None)
+
+
+def test_another_hosts_invalidation_arrives_through_redis(client, make_user, redis_generations, monkeypatch):
+    _warm(client, make_user())
+    _delete_sessions_behind_the_cache()
+    assert auth(client, "GET", ME).status_code == 200
+    redis_generations.incr("barong:cache_generation:accounts")  # a worker on another host logged someone out
+    monkeypatch.setattr(process_cache, "RECHECK", 0)  # instead of waiting 50 ms
+    assert auth(client, "GET", ME).get_json() == {"errors": ["authz.invalid_session"]}
+
+
+def test_an_invalidation_here_increments_the_redis_counter(client, make_user, redis_generations):
+    user = make_user()
+    _warm(client, user)
+    before = int(redis_generations.get("barong:cache_generation:accounts") or 0)
+    sessions.invalidate_all(user.uid)
+    db.session.commit()
+    assert int(redis_generations.get("barong:cache_generation:accounts")) > before
+
+
+def test_redis_down_falls_back_to_the_file_and_the_ttl(client, make_user, app, caplog, monkeypatch):
+    monkeypatch.setattr(process_cache, "_last_redis_warning", [0.0])
+    app.config["BARONG_REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    try:
+        _warm(client, make_user())
+        name, value = _cookie(client)
+        assert client.delete("/api/v2/barong/identity/sessions").status_code == 204
+        client.set_cookie(name, value)
+        assert auth(client, "GET", ME).get_json() == {"errors": ["authz.invalid_session"]}
+        assert "cache generation: could not" in caplog.text
+    finally:
+        app.extensions.pop("barong_generation_redis", None)
