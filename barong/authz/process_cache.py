@@ -63,11 +63,16 @@ def _redis_key(channel: str) -> str:
 
 
 _last_redis_warning = [0.0]
+#: after a failure Redis is left alone this long (a blackholed host would otherwise cost
+#: REDIS_TIMEOUT every RECHECK); meanwhile the file and the TTLs apply
+REDIS_RETRY = 5.0
+_redis_down_until = [0.0]
 
 
 def _redis_failed(app, action: str, exc: Exception) -> None:
-    """Log a Redis failure at most once a minute (generation() runs every RECHECK)."""
+    """Back off, and log at most once a minute (generation() runs every RECHECK)."""
     now = time.monotonic()
+    _redis_down_until[0] = now + REDIS_RETRY
     if now - _last_redis_warning[0] >= 60:
         _last_redis_warning[0] = now
         app.logger.warning("cache generation: could not %s Redis (%s); other hosts rely on the TTL", action,
@@ -81,9 +86,9 @@ REDIS_TIMEOUT = 0.2
 
 def _redis(app):
     """A client for the counters, with short timeouts (not the kv client: a hung Redis must
-    not stall the check), or None without BARONG_REDIS_URL."""
+    not stall the check), or None without BARONG_REDIS_URL or while backing off."""
     url = app.config.get("BARONG_REDIS_URL")
-    if not url:
+    if not url or time.monotonic() < _redis_down_until[0]:
         return None
     held = app.extensions.get("barong_generation_redis")  # (url, client)
     if held is None or held[0] != url:

@@ -282,6 +282,7 @@ def test_an_invalidation_here_increments_the_redis_counter(client, make_user, re
 
 def test_redis_down_falls_back_to_the_file_and_the_ttl(client, make_user, app, caplog, monkeypatch):
     monkeypatch.setattr(process_cache, "_last_redis_warning", [0.0])
+    monkeypatch.setattr(process_cache, "_redis_down_until", [0.0])
     app.config["BARONG_REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
     try:
         _warm(client, make_user())
@@ -290,5 +291,6 @@ def test_redis_down_falls_back_to_the_file_and_the_ttl(client, make_user, app, c
         client.set_cookie(name, value)
         assert auth(client, "GET", ME).get_json() == {"errors": ["authz.invalid_session"]}
         assert "cache generation: could not" in caplog.text
+        assert process_cache._redis(app) is None  # backing off: no connection attempt per RECHECK
     finally:
         app.extensions.pop("barong_generation_redis", None)
