@@ -2,17 +2,17 @@
 and the decision the authz pipeline takes for every request.
 
 The table is kept per process grouped by role (barong.authz.process_cache), dropped by
-`caches.clear_all()` which every change here calls (60 s TTL as a multi-host backstop).
+`invalidate()` (the "authz" channel: cached sessions stay) which every change here calls
+(60 s TTL as a multi-host backstop).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from barong.authz.process_cache import ProcessCache
+from barong.authz.process_cache import ProcessCache, invalidate
 from barong.errors import NotFound, ValidationError
 from barong.extensions import db
 from barong.models import Permission
-from barong.services import caches
 
 VERBS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "ALL")
 ACTIONS = ("ACCEPT", "DROP", "AUDIT")
@@ -78,7 +78,7 @@ def create(role: str, verb: str, path: str, action: str, topic: str | None = Non
                       topic=topic)
     db.session.add(perm)
     db.session.flush()
-    caches.clear_all()
+    invalidate()
     return perm
 
 
@@ -101,14 +101,14 @@ def update(perm: Permission, **fields) -> Permission:
     if errors:
         raise ValidationError(errors)
     db.session.flush()
-    caches.clear_all()
+    invalidate()
     return perm
 
 
 def delete(perm: Permission) -> None:
     db.session.delete(perm)
     db.session.flush()
-    caches.clear_all()
+    invalidate()
 
 
 def all_rows() -> list[Permission]:

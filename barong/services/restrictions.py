@@ -3,7 +3,7 @@ authz pipeline and the before-request hook run on every request.
 
 Enabled rows are kept per process, grouped category → scope (barong.authz.process_cache:
 dropped at once in this worker and, through the generation file, in the others, by
-`invalidate_cache()` / `caches.clear_all()`; 60 s TTL as a multi-host backstop).
+`invalidate_cache()`, the "authz" channel; 60 s TTL as a multi-host backstop).
 """
 from __future__ import annotations
 
@@ -174,12 +174,11 @@ def _assign_code(r: Restriction) -> None:
 
 
 def _after_save(r: Restriction, was_enabled_blocklogin: bool) -> None:
-    from barong.services import caches, sessions
+    from barong.services import sessions
 
     if r.category == "blocklogin" and r.state == "enabled" and not was_enabled_blocklogin:
-        sessions.delete_all()
+        sessions.delete_all()  # invalidates the cached sessions itself
     invalidate_cache()
-    caches.clear_all()
 
 
 def create(category: str, scope: str, value: str, state: str = "enabled", code: int | None = None) -> Restriction:

@@ -42,6 +42,12 @@ def _generation_file(app) -> Path:
     return Path(app.config["BARONG_INSTANCE_PATH"]) / "accounts_cache_generation"
 
 
+def _stamp(app) -> int:
+    """The accounts channel's generation-file stamp (0 before the first invalidation)."""
+    path = _generation_file(app)
+    return path.stat().st_mtime_ns if path.exists() else 0
+
+
 def test_a_hit_reads_nothing_until_another_worker_bumps(client, make_user):
     _warm(client, make_user())
     _delete_sessions_behind_the_cache()
@@ -66,11 +72,10 @@ def test_logout_revokes_a_cached_session_at_once(client, make_user):
 def test_a_revocation_stamps_the_generation_file_for_the_other_workers(client, make_user, app):
     user = make_user()
     _warm(client, user)
-    path = _generation_file(app)
-    before = path.stat().st_mtime_ns if path.exists() else 0
+    before = _stamp(app)
     sessions.invalidate_all(user.uid)
     db.session.commit()
-    assert path.stat().st_mtime_ns > before
+    assert _stamp(app) > before
     assert auth(client, "GET", ME).get_json() == {"errors": ["authz.invalid_session"]}
 
 
@@ -106,13 +111,25 @@ def test_other_user_columns_keep_the_cache(client, make_user, app):
     """A login's bookkeeping (failed_logins, claims of a KYC review…) is no reason to drop every session."""
     user = make_user()
     _warm(client, user)
-    path = _generation_file(app)
-    before = path.stat().st_mtime_ns if path.exists() else 0
+    before = _stamp(app)
     user.failed_logins = 2
     db.session.commit()
-    assert (path.stat().st_mtime_ns if path.exists() else 0) == before
+    assert _stamp(app) == before
     _delete_sessions_behind_the_cache()
     assert auth(client, "GET", ME).status_code == 200
+
+
+def test_a_permission_edit_keeps_the_cached_sessions(client, make_user, app):
+    """The permission table is on the "authz" channel: editing it re-reads permissions, not every session."""
+    from barong.services import permissions
+
+    _warm(client, make_user())
+    before = _stamp(app)
+    permissions.create("member", "GET", "api/v2/barong/resource/users", "DROP")
+    db.session.commit()
+    assert _stamp(app) == before
+    _delete_sessions_behind_the_cache()
+    assert auth(client, "GET", ME).get_json() == {"errors": ["authz.invalid_permission"]}  # new rule, cached session
 
 
 def test_client_session_mismatch_on_a_cached_session(client, make_user):
