@@ -278,8 +278,9 @@ def csrf_ok(s: SessionData, token: str | None) -> bool:
 def destroy(s: SessionData, commit_now: bool = False) -> None:
     store().delete(s.id)
     if commit_now and isinstance(store(), DatabaseStore):
-        db.session.commit()  # survives the 401 the caller is about to return
-        _revoked()  # again once committed: the refusal drops the request's after-commit hooks
+        from barong.services import unit_of_work
+
+        unit_of_work.commit()  # survives the 401 the caller is about to return; runs the after-commit hooks
     if has_request_context() and g.get("barong_session_id") == s.id:
         g._barong_clear_cookie = True
         g.barong_session = None

@@ -142,6 +142,17 @@ def test_client_session_mismatch_on_a_cached_session(client, make_user):
     assert auth(client, "GET", ME).get_json() == {"errors": ["authz.invalid_session"]}
 
 
+def test_a_mismatch_stamps_again_after_its_early_commit(client, make_user, monkeypatch):
+    """The 401 rolls back and drops the request's after-commit hooks; the session was
+    deleted by a commit before that, and the other workers hear of it after that commit too."""
+    _warm(client, make_user())
+    bumps = []
+    real = process_cache.bump
+    monkeypatch.setattr(process_cache, "bump", lambda channel="authz": (bumps.append(channel), real(channel)))
+    assert auth(client, "GET", ME, headers={"User-Agent": "another agent"}).status_code == 401
+    assert bumps.count(process_cache.ACCOUNTS) == 2  # at the delete, and after the commit
+
+
 def test_a_session_due_for_its_touch_is_read_again(client, make_user, clock):
     _warm(client, make_user())
     _delete_sessions_behind_the_cache()
