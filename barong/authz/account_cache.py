@@ -70,15 +70,7 @@ def refresh(cookie_value: str, s: SessionData, account) -> None:
 
 def holder(kind: str, account_id: int, load):
     """The Account of an API key's holder: cached, or `load()` (None is not kept)."""
-    key = (kind, account_id)
-    account = _holders.lookup(key)
-    if account is not MISSING:
-        return account
-    gen = generation(ACCOUNTS)
-    account = load()
-    if account is not None:
-        _holders.store(key, account, gen)
-    return account
+    return _holders.get((kind, account_id), load, keep_none=False)
 
 
 def invalidate() -> None:

@@ -223,14 +223,14 @@ class ProcessCache:
         with self._lock:
             self._entries.pop(key, None)
 
-    def get(self, key, loader):
-        """The cached value for `key`, or `loader()` (stored unless it raised)."""
+    def get(self, key, loader, keep_none: bool = True):
+        """The cached value for `key`, or `loader()` (stored unless it raised, or it is
+        None and `keep_none` is false)."""
         value = self.lookup(key)
         if value is not MISSING:
             return value
         gen = generation(self.channel)
         value = loader()
-        self.store(key, value, gen)
+        if value is not None or keep_none:
+            self.store(key, value, gen)
         return value
-
-

@@ -322,3 +322,14 @@ def test_redis_down_falls_back_to_the_file_and_the_ttl(client, make_user, app, c
         assert process_cache._redis(app) is None  # backing off: no connection attempt per RECHECK
     finally:
         app.extensions.pop("barong_generation_redis", None)
+
+
+def test_a_missing_holder_is_not_kept(client, make_user, make_api_key):
+    holder = make_user(otp=True)
+    key, secret = make_api_key(holder)
+    holder_id, headers = holder.id, signed(key.kid, secret)
+    db.session.execute(User.__table__.delete().where(User.__table__.c.id == holder_id))
+    db.session.commit()  # behind the cache: the key outlived its holder
+    resp = auth(client, "GET", BALANCES, headers=headers)
+    assert resp.get_json() == {"errors": ["authz.invalid_session"]}
+    assert ("User", holder_id) not in account_cache._holders._entries
