@@ -171,10 +171,14 @@ def set_otp(user: User, enabled: bool) -> None:
 
 
 def update_role_and_data(user: User, role: str | None = None, data: str | None = None) -> User:
-    """Management `users/update`: set `role` and/or `data` (already validated), emitting
-    model.user.updated with the previous values of the fields that changed."""
+    """Management `users/update`: set `role` and/or `data`, emitting model.user.updated with
+    the previous values of the fields that changed. Raises ValidationError
+    (role.doesnt_exist, data.invalid_format, …) and changes nothing then."""
     from barong.services import events
 
+    errors = validate_fields(role=role, data=data, user=user, check_email=False)
+    if errors:
+        raise ValidationError(errors)
     changes = {}
     for name, value in (("role", role), ("data", data)):
         if value is not None and getattr(user, name) != value:

@@ -82,10 +82,6 @@ def users_update(p):
     if not p.get("role") and not p.get("data"):
         raise BarongError("management.user.missing_role_data", 422)
     user = user_or_422(p["uid"])
-    errors = users.validate_fields(role=p.get("role") or None, data=p.get("data") or None, user=user,
-                                   check_email=False)
-    if errors:
-        raise ValidationError(errors)
     users.update_role_and_data(user, role=p.get("role") or None, data=p.get("data") or None)
     return jsonify(entities.user_with_profile(user, masked=False)), 201
 
