@@ -255,10 +255,14 @@ def is_valid(s: SessionData, info: RequestInfo) -> bool:
     return (not s.expired) and equal(s.user_agent, info.user_agent or "") and same_network(s.user_ip, info.ip)
 
 
+def _slid_expiry(now: float) -> int:
+    """The expiry a session used at `now` gets (on every authz call: no LocalProxy)."""
+    return int(now) + (flaskctx.app() or current_app).config["BARONG_SESSION_EXPIRE_TIME"]
+
+
 def touch_due(s: SessionData, now: float) -> bool:
-    """Would `touch` rewrite the session at `now`? (On every authz call: no LocalProxy.)"""
-    new_expire = int(now) + (flaskctx.app() or current_app).config["BARONG_SESSION_EXPIRE_TIME"]
-    return new_expire - s.expire_time >= TOUCH_INTERVAL or now - s.last_seen_at >= TOUCH_INTERVAL
+    """Would `touch` rewrite the session at `now`?"""
+    return _slid_expiry(now) - s.expire_time >= TOUCH_INTERVAL or now - s.last_seen_at >= TOUCH_INTERVAL
 
 
 def touch(s: SessionData) -> bool:
@@ -266,7 +270,7 @@ def touch(s: SessionData) -> bool:
     now = time.time()
     if not touch_due(s, now):
         return False
-    s.expire_time, s.last_seen_at = int(now) + current_app.config["BARONG_SESSION_EXPIRE_TIME"], now
+    s.expire_time, s.last_seen_at = _slid_expiry(now), now
     store().save(s)
     return True
 
