@@ -42,6 +42,11 @@ def _generation_file(app) -> Path:
     return Path(app.config["BARONG_INSTANCE_PATH"]) / "accounts_cache_generation"
 
 
+def _cookie(client) -> tuple[str, str]:
+    name = client.application.config["BARONG_SESSION_NAME"]
+    return name, client.get_cookie(name).value
+
+
 def _stamp(app) -> int:
     """The accounts channel's generation-file stamp (0 before the first invalidation)."""
     path = _generation_file(app)
@@ -54,11 +59,6 @@ def test_a_hit_reads_nothing_until_another_worker_bumps(client, make_user):
     assert auth(client, "GET", ME).status_code == 200  # served from this worker's cache
     process_cache.bump(process_cache.ACCOUNTS)  # the other worker's invalidation reaches us
     assert auth(client, "GET", ME).get_json() == {"errors": ["authz.invalid_session"]}
-
-
-def _cookie(client) -> tuple[str, str]:
-    name = client.application.config["BARONG_SESSION_NAME"]
-    return name, client.get_cookie(name).value
 
 
 def test_logout_revokes_a_cached_session_at_once(client, make_user):
