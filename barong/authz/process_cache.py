@@ -5,8 +5,10 @@ Gunicorn runs several workers, and a change is served by one of them. Each cache
 belongs to a *channel* ("authz": permissions, restrictions, API keys; "accounts": login
 sessions, their users, API-key holders) and is dropped four ways:
 
-* in this process, at once, by `invalidate(channel)` (`caches.clear_all()` drops every
-  channel; every admin change of permissions or restrictions calls it);
+* in this process, at once, by `invalidate(channel)`: every change of permissions,
+  restrictions or API keys invalidates "authz" (the services, and the ORM flush hook in
+  barong.authz), every session revocation or account change "accounts";
+  `caches.clear_all()` (the test suite) drops every channel;
 * in the other workers, by the channel's *generation file*
   `<instance>/<channel>_cache_generation` (`authz_cache_generation` for "authz"): an
   invalidation stamps its mtime (to the nanosecond, set explicitly with utime) and
