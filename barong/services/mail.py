@@ -17,6 +17,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from pathlib import Path
+from urllib.parse import urlencode
 
 from flask import current_app, render_template
 from jinja2 import TemplateNotFound
@@ -42,6 +43,22 @@ MAILS = {
     "system.session.create": ("session_create", {"EN": "New Login"}),
     "system.user.account.locked": ("account_locked", {"EN": "Account locked", "RU": "Аккаунт заблокирован"}),
 }
+
+
+#: template → (site page, the original's query name for the token). The link carries the
+#: token twice: `token=` (CONTRACT §4) and the original's name, which the OpenDAX front
+#: end (baseapp) reads; the site page accepts either.
+TOKEN_LINKS = {
+    "email_confirmation": ("/accounts/confirmation", "confirmation_token"),
+    "password_reset": ("/accounts/password_reset", "reset_token"),
+}
+
+
+def token_link(template: str, token: str, lang: str) -> str:
+    """The mail's link for `template` (`<domain><page>?token=<T>&<name>=<T>&lang=<lang>`)."""
+    page, name = TOKEN_LINKS[template]
+    query = urlencode({"token": token, name: token, "lang": lang})
+    return f"{current_app.config['BARONG_DOMAIN']}{page}?{query}"
 
 
 def build_message(to: str, subject: str, text: str, html: str | None) -> EmailMessage:
@@ -93,6 +110,8 @@ def render_for_event(event: OutboxEvent) -> EmailMessage | None:
     ctx = dict(record=record, changes=payload.get("changes"), user=user, lang=lang.lower(),
                domain=current_app.config["BARONG_DOMAIN"], event=event.name,
                logo=current_app.config.get("BARONG_SMTP_LOGO_LINK"), subject=subjects[lang])
+    if template in TOKEN_LINKS:
+        ctx["link"] = token_link(template, str(record.get("token") or ""), lang.lower())
     try:
         text = render_template(f"mail/{template}.txt", **ctx)
     except TemplateNotFound:

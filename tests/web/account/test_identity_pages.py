@@ -322,9 +322,12 @@ def test_templates_render_outside_a_request(app):
     """Mails are rendered by the events dispatcher, with no request: the site's context must not break them."""
     from flask import render_template
 
+    from barong.services.mail import token_link
+
     with app.app_context():
         text = render_template("mail/email_confirmation.txt", lang="en", domain="http://x",
-                               user={"email": "a@b.c"}, record={"token": "T"})
+                               user={"email": "a@b.c"}, record={"token": "T"},
+                               link=token_link("email_confirmation", "T", "en"))
     assert "token=T" in text
 
 
