@@ -25,6 +25,7 @@ from sqlalchemy import or_
 
 from barong.extensions import db
 from barong.models import OutboxEvent, User, utcnow
+from barong.services import label_mails
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +34,17 @@ MAIL_MAX_ATTEMPTS = 30
 #: a mail whose first, in-process delivery has not run after this many seconds is sent by the retry
 FIRST_DELIVERY_GRACE = 60
 
-#: event name → (template, {language: subject})
+#: a label mail's subject depends on the label (services/label_mails): {language: subject(record)}
+_LABEL_SUBJECTS = {lang: (lambda record, lang=lang: label_mails.subject(record, lang))
+                   for lang in label_mails.LANGUAGES}
+
+#: event name → (template, {language: subject, or subject(record)})
 MAILS = {
     "system.user.email.confirmation.token": ("email_confirmation",
                                              {"EN": "Registration Confirmation", "RU": "Подтверждение Регистрации"}),
     "system.user.password.reset.token": ("password_reset", {"EN": "Password Reset", "RU": "Сброс Пароля"}),
-    "model.label.created": ("label", {"EN": "Phone verified"}),
-    "model.label.updated": ("label", {"EN": "Label Updated"}),
+    "model.label.created": ("label", _LABEL_SUBJECTS),
+    "model.label.updated": ("label", _LABEL_SUBJECTS),
     "system.session.create": ("session_create", {"EN": "New Login"}),
     "system.user.account.locked": ("account_locked", {"EN": "Account locked", "RU": "Аккаунт заблокирован"}),
 }
@@ -107,9 +112,12 @@ def render_for_event(event: OutboxEvent) -> EmailMessage | None:
     lang = user.language if user.language in subjects else None
     if lang is None:
         return None  # Barong skips mails without a template in the user's language
+    subject = subjects[lang](record) if callable(subjects[lang]) else subjects[lang]
     ctx = dict(record=record, changes=payload.get("changes"), user=user, lang=lang.lower(),
                domain=current_app.config["BARONG_DOMAIN"], event=event.name,
-               logo=current_app.config.get("BARONG_SMTP_LOGO_LINK"), subject=subjects[lang])
+               logo=current_app.config.get("BARONG_SMTP_LOGO_LINK"), subject=subject)
+    if template == "label":
+        ctx["label_text"] = label_mails.text(record, lang)
     if template in TOKEN_LINKS:
         ctx["link"] = token_link(template, str(record.get("token") or ""), lang.lower())
     try:
@@ -121,7 +129,7 @@ def render_for_event(event: OutboxEvent) -> EmailMessage | None:
         html = render_template(f"mail/{template}.html", **ctx)
     except TemplateNotFound:
         html = None
-    return build_message(user.email, subjects[lang], text, html)
+    return build_message(user.email, subject, text, html)
 
 
 def sends_mail(name: str) -> bool:

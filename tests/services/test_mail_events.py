@@ -91,11 +91,11 @@ def test_label_mails_follow_the_label_events(app, mailbox, make_user):
     label = labels.add(user, "document", "verified", scope="private")
     unit_of_work.commit()
     [created] = mailbox(user.email)[seen:]
-    assert created["Subject"] == "Phone verified"  # sic: Barong's subject for every label creation
+    assert created["Subject"] == "Documents verified"  # Barong said "Phone verified" for every label
     assert "Congratulations, your document is verified." in created.get_body(preferencelist=("plain",)).get_content()
     labels.update(label, value="rejected")
     unit_of_work.commit()
-    [updated] = [m for m in mailbox(user.email) if m["Subject"] == "Label Updated"]
+    [updated] = [m for m in mailbox(user.email) if m["Subject"] == "Documents rejected"]
     body = updated.get_body(preferencelist=("plain",)).get_content()
     assert "Unfortunately your document was rejected." in body and "Your level:" in body
 
