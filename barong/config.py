@@ -145,7 +145,8 @@ def from_env(env=None) -> dict:
         "SESSION_COOKIE_NAME": "barong_ui",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        #: hide_parameters: a DB error's text (logged) never carries the statement's values (digests, emails)
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "MAX_CONTENT_LENGTH": None,  # set from BARONG_UPLOAD_MAX_SIZE in create_app
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": "en",

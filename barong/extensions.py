@@ -46,3 +46,20 @@ def _sqlite_pragmas(dbapi_connection, _record):
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
+
+
+@event.listens_for(Engine, "handle_error")
+def _no_values_in_db_errors(context):
+    """A database error's text reaches log lines (tracebacks): PostgreSQL's DETAIL repeats the
+    offending values (`Key (email_lower)=(a@b.c) already exists`), so the DBAPI error keeps
+    its primary message only (its `diag` still has everything for code that inspects it).
+    The statement's parameters are hidden by the engines' `hide_parameters=True`."""
+    orig = context.original_exception
+    diag = getattr(orig, "diag", None)
+    if diag is None or not getattr(diag, "message_detail", None):
+        return
+    primary = diag.message_primary or type(orig).__name__
+    orig.args = (primary,)
+    wrapped = context.sqlalchemy_exception
+    if wrapped is not None and wrapped.args:
+        wrapped.args = (f"({type(orig).__module__}.{type(orig).__name__}) {primary}",) + tuple(wrapped.args[1:])

@@ -24,7 +24,7 @@ from barong.extensions import db
 
 class Reader:
     def __init__(self, url):
-        self.engine = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        self.engine = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool, hide_parameters=True)
         self.dialect = self.engine.dialect
         self._errors = self.dialect.loaded_dbapi.Error
         self._local = threading.local()

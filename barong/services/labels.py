@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import re
 
-from barong.errors import ValidationError
+from sqlalchemy import update as sa_update
+from sqlalchemy.orm.attributes import set_committed_value
+
+from barong.errors import BarongError, ValidationError
 from barong.extensions import db
-from barong.models import Label, Level, User
+from barong.models import Label, Level, User, utcnow
 from barong.services import events
+from barong.services.unit_of_work import flush_unique
 
 _TOKEN = re.compile(r"^[a-z0-9_-]+$")
 SCOPES = ("public", "private")
+_KEY_TAKEN = {name: (lambda: ValidationError("key.taken")) for name in ("uq_labels_user_key_scope", "labels.key")}
 
 
 def normalize(value: str | None) -> str:
@@ -56,7 +61,7 @@ def add(user: User, key: str, value: str, scope: str = "public", description: st
         raise ValidationError(errors)
     label = Label(key=key, value=value, scope=scope, description=description)
     user.labels.append(label)
-    db.session.flush()
+    flush_unique(_KEY_TAKEN)  # a concurrent add of the same key passed `find` too
     events.emit("model.label.created", _record(label))
     if scope == "private":
         _private_label_changed(user, label)
@@ -74,7 +79,8 @@ def update(label: Label, value: str | None = None, scope: str | None = None,
         errors.append("key.taken")
     if errors:
         raise ValidationError(errors)
-    label.value, label.scope = new_value, new_scope
+    if (new_value, new_scope) != (old["value"], old["scope"]):
+        _compare_and_set(label, old["value"], old["scope"], new_value, new_scope)
     if description is not None:
         label.description = description
     db.session.flush()
@@ -84,6 +90,24 @@ def update(label: Label, value: str | None = None, scope: str | None = None,
     if "private" in (old["scope"], label.scope) and changes:
         _private_label_changed(label.user, label)
     return label
+
+
+def _compare_and_set(label: Label, old_value: str, old_scope: str, new_value: str, new_scope: str) -> None:
+    """Write value/scope only if the row still holds what this request read: of two
+    concurrent changes of one label (two reviewers deciding `document`) the second waits for
+    the first's row lock (PostgreSQL) or write lock (SQLite), then matches no row and is
+    refused with 409 label.conflict, so each event's previous value is the one it replaced."""
+    if label.id is None:
+        db.session.flush()
+    result = db.session.execute(
+        sa_update(Label).where(Label.id == label.id, Label.value == old_value, Label.scope == old_scope)
+        .values(value=new_value, scope=new_scope, updated_at=utcnow())
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise BarongError("label.conflict", 409)
+    for name, value in (("value", new_value), ("scope", new_scope)):
+        set_committed_value(label, name, value)
+    db.session.expire(label, ["updated_at"])
 
 
 def set_value(user: User, key: str, value: str, scope: str = "private") -> Label:

@@ -15,6 +15,9 @@ import time
 from urllib.parse import quote, urlencode
 
 import pyotp
+from sqlalchemy import or_
+from sqlalchemy import update as sa_update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from barong.errors import BarongError
 from barong.extensions import db
@@ -53,8 +56,21 @@ def verify_totp(user: User, code: str | None) -> bool:
     step = _matching_step(secret, code)
     if step is None or (user.otp_last_step is not None and step <= user.otp_last_step):
         return False
-    user.otp_last_step = step
-    db.session.flush()
+    # Recorded before the action, atomically: of parallel requests with one code the first
+    # update holds the row (PostgreSQL row lock / SQLite write lock) until its commit; the
+    # others then match no row, and are refused as a reused code.
+    return _claim(user, "otp_last_step", or_(User.otp_last_step.is_(None), User.otp_last_step < step), step)
+
+
+def _claim(user: User, column: str, still, new) -> bool:
+    """UPDATE users SET <column>=new WHERE id=user.id AND <still>; True when it matched."""
+    result = db.session.execute(
+        sa_update(User).where(User.id == user.id, still).values({column: new})
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return False
+    set_committed_value(user, column, new)
+    db.session.expire(user, ["updated_at"])  # the UPDATE stamped it
     return True
 
 
@@ -71,10 +87,9 @@ def use_recovery_code(user: User, code: str | None) -> bool:
     digest = keyed_hash(code)
     for i, stored in enumerate(hashes):
         if equal(stored, digest):
+            old = user.otp_recovery_codes
             hashes.pop(i)
-            user.otp_recovery_codes = json.dumps(hashes)
-            db.session.flush()
-            return True
+            return _claim(user, "otp_recovery_codes", User.otp_recovery_codes == old, json.dumps(hashes))
     return False
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g, has_request_context
+from sqlalchemy.exc import IntegrityError
 
 from barong.extensions import db
 
@@ -47,6 +48,41 @@ def _run_durable(after_rollback: bool) -> None:
         except Exception:
             db.session.rollback()
             log.exception("could not persist records of a refused request")
+
+
+def violated_unique(exc: Exception) -> set[str]:
+    """What a unique violation names: PostgreSQL's constraint name, SQLite's `table.column`s
+    (from "UNIQUE constraint failed: users.email_lower, …"); empty for anything else."""
+    if not isinstance(exc, IntegrityError):
+        return set()
+    orig = exc.orig
+    diag = getattr(orig, "diag", None)
+    if diag is not None:
+        if getattr(orig, "sqlstate", None) != "23505":
+            return set()
+        return {diag.constraint_name} if diag.constraint_name else set()
+    text = str(orig.args[0] if getattr(orig, "args", None) else orig)
+    prefix = "UNIQUE constraint failed: "
+    if not text.startswith(prefix):
+        return set()
+    return {part.strip() for part in text[len(prefix):].split(",")}
+
+
+def flush_unique(errors: dict) -> None:
+    """Flush; a unique violation of one of `errors`' keys (constraint names and/or SQLite
+    `table.column`s) rolls the transaction back (the request fails as a whole: nothing
+    half-written) and raises the mapped BarongError (a value, or a callable making one).
+    For checks a concurrent request can pass at the same time (signup email, label key):
+    the check in the service gives the answer, the unique index makes it hold under races."""
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        hit = violated_unique(exc)
+        db.session.rollback()
+        for name, error in errors.items():
+            if name in hit:
+                raise (error() if callable(error) else error) from None
+        raise
 
 
 def run_after_commit_hooks(hooks) -> None:

@@ -108,6 +108,11 @@ def validate_fields(email=None, username=None, data=None, role=None, referral_id
     return errors
 
 
+_TAKEN = {name: (lambda code=code: ValidationError(code)) for names, code in (
+    (("uq_users_email_lower", "users.email_lower"), "email.taken"),
+    (("uq_users_username", "users.username"), "username.taken")) for name in names}
+
+
 def create(email: str, password: str | None = None, *, username: str | None = None, data: str | None = None,
            referral: User | None = None, role: str = "member", state: str = "pending",
            password_digest: str | None = None, uid: str | None = None) -> User:
@@ -128,7 +133,10 @@ def create(email: str, password: str | None = None, *, username: str | None = No
                 otp=False, referral_id=referral.id if referral else None,
                 password_digest=password_digest or passwords.hash_password(password))
     db.session.add(user)
-    db.session.flush()
+    from barong.services.unit_of_work import flush_unique
+
+    # a concurrent signup with the same address passes the check above too: the index decides
+    flush_unique(_TAKEN)
     events.emit("model.user.created", events.user_summary(user, omit_nulls=True))
     return user
 
