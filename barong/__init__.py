@@ -54,9 +54,15 @@ def configure_app(app: Flask) -> None:
     # Always initialised; BARONG_RATELIMIT_ENABLED is read per request (services/rate_limits.py).
     app.config["RATELIMIT_ENABLED"] = True
     app.config["RATELIMIT_STORAGE_URI"] = app.config.get("BARONG_REDIS_URL") or "memory://"
+    from barong.services import redis_client
+
+    redis_client.init_app(app)  # timeouts + circuit breaker on every Redis client; an outage answers 503
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        from barong import access_log
+
+        access_log.install()  # no token, digest or secret query value in any log line (CONTRACT §4)
     from barong.security.jwt_keys import load_keypair
     from barong.settings import load_barong_settings
 

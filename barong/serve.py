@@ -47,7 +47,9 @@ def _child_setup() -> None:
 
 def gunicorn_argv(host: str, port: str, workers: str) -> list[str]:
     gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
-    return [gunicorn, "app:app", "--bind", f"{host}:{port}", "--workers", str(workers), "--preload",
+    # barong/gunicorn_conf.py: the redacting access log, JSON answers to requests gunicorn refuses
+    return [gunicorn, "app:app", "--config", "python:barong.gunicorn_conf",
+            "--bind", f"{host}:{port}", "--workers", str(workers), "--preload",
             "--access-logfile", "-", "--graceful-timeout", "10", "--forwarded-allow-ips", "127.0.0.1,::1"]
 
 

@@ -591,3 +591,55 @@ class UpstreamApp:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+# --------------------------------------------------------------------------- 2FA and API keys
+
+class Totp:
+    """TOTP codes for one secret, each from a step the server has not seen yet (codes are
+    single use per 30 s step; the server accepts the previous, current and next step)."""
+
+    def __init__(self, secret: str):
+        import pyotp
+
+        self.totp = pyotp.TOTP(secret)
+        self.last_step: int | None = None
+
+    def next_code(self) -> str:
+        while True:
+            now = int(time.time() // self.totp.interval)
+            step = now - 1 if self.last_step is None else max(now - 1, self.last_step + 1)
+            if step <= now + 1:
+                self.last_step = step
+                return self.totp.at(step * self.totp.interval)
+            time.sleep(1)
+
+
+def enable_2fa(c: Client) -> Totp:
+    """generate_qrcode + enable over HTTP; returns the Totp to compute the next codes."""
+    from urllib.parse import parse_qs, urlparse
+
+    r = c.api("POST", "resource/otp/generate_qrcode")
+    assert r.status_code == 201, (r.status_code, r.text)
+    secret = parse_qs(urlparse(r.json()["data"]["url"]).query)["secret"][0]
+    totp = Totp(secret)
+    r = c.api("POST", "resource/otp/enable", json={"code": totp.next_code()})
+    assert r.status_code == 201, (r.status_code, r.text)
+    return totp
+
+
+def create_api_key(c: Client, totp: Totp, algorithm: str = "HS256") -> tuple[str, str]:
+    """(kid, secret) of a new API key (2FA must be on)."""
+    r = c.api("POST", "resource/api_keys", json={"algorithm": algorithm, "totp_code": totp.next_code()})
+    assert r.status_code == 201, (r.status_code, r.text)
+    body = r.json()
+    return body["kid"], body["secret"]
+
+
+def apikey_headers(kid: str, secret: str, algorithm: str = "sha256") -> dict:
+    import hashlib
+    import hmac
+
+    nonce = str(int(time.time() * 1000))
+    signature = hmac.new(secret.encode(), (nonce + kid).encode(), getattr(hashlib, algorithm)).hexdigest()
+    return {"X-Auth-Apikey": kid, "X-Auth-Nonce": nonce, "X-Auth-Signature": signature}
