@@ -308,8 +308,28 @@ def authenticate(method: str | None = None, allow_jwt: bool = False) -> Caller:
     if any(key in environ for key in _API_KEY_ENVIRON):
         return authenticate_api_key(environ)
     if allow_jwt and "HTTP_AUTHORIZATION" in environ:
-        return authenticate_jwt(environ["HTTP_AUTHORIZATION"])
+        caller = authenticate_jwt(environ["HTTP_AUTHORIZATION"])
+        caller.session = _gateway_cookie_session(caller.account)
+        return caller
     return authenticate_cookie(method, RequestInfo.current())
+
+
+def _gateway_cookie_session(account: Account) -> sessions.SessionData | None:
+    """Behind a gateway the browser's session cookie arrives with the `Authorization: Bearer
+    <JWT>` the gateway added (CONTRACT §4): that session is the caller's current one (what 2FA
+    enable, password change and "revoke the others" keep) when it is valid — stored, bound to
+    this user agent and network, not expired — and belongs to the JWT's user. The JWT alone
+    authenticates: the cookie only names the current session (no CSRF check: the gateway
+    did it, and a JWT is not sent by the browser on its own). Otherwise there is none."""
+    s = None
+    if _cookie_value():
+        s, _user = _session_and_user()
+        if s is not None and not (s.uid == account.uid and sessions.is_valid(s, RequestInfo.current())):
+            s = None
+    ctx_g = flaskctx.g()
+    ctx_g.barong_session = s
+    ctx_g.barong_session_id = s.id if s is not None else None
+    return s
 
 
 # ---- permissions (§6) ----------------------------------------------------------------------
