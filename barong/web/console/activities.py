@@ -6,7 +6,7 @@ import csv
 import io
 from datetime import date, datetime, time, timezone
 
-from flask import Response, request, stream_with_context
+from flask import Response, request
 from sqlalchemy.orm import lazyload
 
 from barong.errors import BarongError
@@ -78,24 +78,29 @@ def activities_csv():
     columns = ["id", "created_at", "category", "user_uid", "user_email", "target_uid", "topic", "action", "result",
                "user_ip", "user_ip_country", "user_agent", "data"]
     rows = query.all()
-    users = {u.id: u for u in db.session.query(User).options(lazyload("*"))
+    users = {u.id: (u.uid, u.email) for u in db.session.query(User).options(lazyload("*"))
              .filter(User.id.in_({a.user_id for a in rows if a.user_id}))} if rows else {}
+    # Plain values now: the body is streamed after the request committed and its session is
+    # gone, so the generator must not touch an ORM row (DetachedInstanceError on gunicorn).
+    lines = [[a.id, a.created_at.isoformat() + "Z", a.category] + [_safe(v or "") for v in (
+        *users.get(a.user_id, ("", "")), a.target_uid, a.topic, a.action, a.result, a.user_ip,
+        a.user_ip_country, a.user_agent, a.data)] for a in rows]
+    del rows
 
     def generate():
         buf = io.StringIO()
         writer = csv.writer(buf)
         writer.writerow(columns)
-        for a in rows:
-            u = users.get(a.user_id)
-            writer.writerow([a.id, a.created_at.isoformat() + "Z", a.category] + [_safe(v or "") for v in (
-                u.uid if u else "", u.email if u else "", a.target_uid, a.topic, a.action, a.result, a.user_ip,
-                a.user_ip_country, a.user_agent, a.data)])
-            yield buf.getvalue()
-            buf.seek(0)
-            buf.truncate()
+        for line in lines:
+            writer.writerow(line)
+            if buf.tell() >= 64 * 1024:
+                yield buf.getvalue()
+                buf.seek(0)
+                buf.truncate()
+        yield buf.getvalue()
 
     name = f"barong-{category}-activities-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}.csv"
-    return Response(stream_with_context(generate()), mimetype="text/csv",
+    return Response(generate(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
