@@ -44,6 +44,13 @@ def _float(env, name, default):
         raise ConfigError(f"{name}={raw!r} is not a number") from None
 
 
+def _positive_float(env, name, default):
+    value = _float(env, name, default)
+    if not value > 0:
+        raise ConfigError(f"{name}={env.get(name)!r} must be a positive number of seconds")
+    return value
+
+
 def _bool(env, name, default):
     raw = env.get(name)
     if raw is None or raw == "":
@@ -78,6 +85,8 @@ def from_env(env=None) -> dict:
     cfg = {
         "SQLALCHEMY_DATABASE_URI": _str(env, "DATABASE_URL", f"sqlite:///{INSTANCE / 'barong.db'}"),
         "BARONG_REDIS_URL": _str(env, "BARONG_REDIS_URL", None),
+        #: seconds a Redis connect or reply may take before Redis counts as down (services/redis_client.py)
+        "BARONG_REDIS_TIMEOUT": _positive_float(env, "BARONG_REDIS_TIMEOUT", 0.5),
         "JWT_PRIVATE_KEY_PATH": _str(env, "JWT_PRIVATE_KEY_PATH", None),
         "BARONG_JWT_EXPIRE_TIME": _int(env, "BARONG_JWT_EXPIRE_TIME", 3600, minimum=1),
         "BARONG_SESSION_NAME": _str(env, "BARONG_SESSION_NAME", "_barong_session"),
@@ -117,6 +126,8 @@ def from_env(env=None) -> dict:
         "BARONG_SMTP_PORT": _int(env, "BARONG_SMTP_PORT", 25, minimum=1),
         "BARONG_SMTP_USER": _str(env, "BARONG_SMTP_USER", None),
         "BARONG_SMTP_PASSWORD": _str(env, "BARONG_SMTP_PASSWORD", None),
+        #: seconds an SMTP connect or reply may take (the first delivery runs before the response is sent)
+        "BARONG_SMTP_TIMEOUT": _positive_float(env, "BARONG_SMTP_TIMEOUT", 5.0),
         "BARONG_SENDER_EMAIL": _str(env, "BARONG_SENDER_EMAIL", "noreply@barong.io"),
         "BARONG_SENDER_NAME": _str(env, "BARONG_SENDER_NAME", "Barong"),
         "BARONG_DOMAIN": _str(env, "BARONG_DOMAIN", "http://127.0.0.1:8000").rstrip("/"),

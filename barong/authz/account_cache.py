@@ -9,9 +9,10 @@ holds, so a hit decides as a fresh read would:
   every session revocation (logout, `client_session_mismatch`, password change, ban,
   admin "delete sessions", blocklogin) and every change of an account column the JWT
   or the check reads (`USER_COLUMNS`, `SERVICE_ACCOUNT_COLUMNS`, `SESSION_COLUMNS`, or
-  a deleted row) invalidates the channel in this process at once, and in the other
-  workers within RECHECK (50 ms): on this host through the generation file, on other
-  hosts through the Redis counter when BARONG_REDIS_URL is set;
+  a deleted row) invalidates the channel in this process at once, in the other workers
+  of this host from their very next lookup (the generation file, stat()ed per lookup),
+  and on other hosts within REDIS_RECHECK (50 ms) through the Redis counter when
+  BARONG_REDIS_URL is set;
 * it is younger than TTL seconds (the backstop: other hosts without Redis, Redis down);
 * a session is not due for its `sessions.touch` (nor expired): a due session is read
   again from the store, so the sliding expiry always starts from the stored row.

@@ -12,13 +12,18 @@ sessions, their users, API-key holders) and is dropped four ways:
 * in the other workers, by the channel's *generation file*
   `<instance>/<channel>_cache_generation` (`authz_cache_generation` for "authz"): an
   invalidation stamps its mtime (to the nanosecond, set explicitly with utime) and
-  every cache compares the stamp it loaded under with the file's (one `stat()` per
-  channel and process every RECHECK = 50 ms at most); the stamp is written again after
-  the request's commit, so a worker that reloaded between the flush and the commit
-  cannot keep the old rows;
+  every cache lookup compares the stamp it loaded under with the file's: one `stat()`
+  per lookup (about a microsecond), so the very next request on every worker of the
+  host sees the change. The stamp is written again after the request's commit and
+  before the response leaves (the after-commit hooks run in the request's teardown,
+  before gunicorn sends anything), so once the admin call has answered no worker can
+  serve the old rows, and a worker that reloaded between the flush and the commit
+  cannot keep them;
 * on other hosts, with BARONG_REDIS_URL set, by a counter in Redis
   (`barong:cache_generation:<channel>`) that every invalidation increments and every
-  worker reads with the file, at most every RECHECK;
+  worker reads at most every REDIS_RECHECK (50 ms; a Redis round trip per lookup would
+  cost more than the whole warm check): another host sees a change at most
+  REDIS_RECHECK + one Redis round trip after the admin call answered;
 * after a TTL, as a backstop (several hosts without Redis, or Redis down).
 
 Channels keep unrelated changes apart: a logout does not drop the permission table, a
@@ -43,14 +48,21 @@ ACCOUNTS = "accounts"
 CHANNELS = (AUTHZ, ACCOUNTS)
 _all: list["ProcessCache"] = []
 
-#: the generation file is stat()ed at most this often per channel and process (seconds)
-RECHECK = 0.05
-#: (instance path, channel) → (monotonic time of the look, generation)
-_seen: dict[tuple[str, str], tuple[float, tuple[int, int | None]]] = {}
+#: the Redis counter is read at most this often per channel and process (seconds): the
+#: bound on how late another host sees a change (the generation file is read on every lookup)
+REDIS_RECHECK = 0.05
+#: (instance path, channel) → (monotonic time of the read, the Redis counter)
+_seen: dict[tuple[str, str], tuple[float, int | None]] = {}
+#: (instance path, channel) → the generation file's path
+_paths: dict[tuple[str, str], str] = {}
 
 
 def _generation_path(instance: str, channel: str) -> str:
-    return str(Path(instance) / f"{channel}_cache_generation")
+    key = (instance, channel)
+    path = _paths.get(key)
+    if path is None:
+        path = _paths[key] = str(Path(instance) / f"{channel}_cache_generation")
+    return path
 
 
 def _file_generation(path: str) -> int:
@@ -66,13 +78,13 @@ def _redis_key(channel: str) -> str:
 
 _last_redis_warning = [0.0]
 #: after a failure Redis is left alone this long (a blackholed host would otherwise cost
-#: REDIS_TIMEOUT every RECHECK); meanwhile the file and the TTLs apply
-REDIS_RETRY = 5.0
+#: REDIS_TIMEOUT every REDIS_RECHECK); meanwhile the file and the TTLs apply
+REDIS_RETRY = 1.0
 _redis_down_until = [0.0]
 
 
 def _redis_failed(app, action: str, exc: Exception) -> None:
-    """Back off, and log at most once a minute (generation() runs every RECHECK)."""
+    """Back off, and log at most once a minute (the counter is read every REDIS_RECHECK)."""
     now = time.monotonic()
     _redis_down_until[0] = now + REDIS_RETRY
     if now - _last_redis_warning[0] >= 60:
@@ -82,7 +94,7 @@ def _redis_failed(app, action: str, exc: Exception) -> None:
 
 
 #: a Redis that does not answer within this many seconds counts as down (it is read on
-#: the authorization path, once per RECHECK)
+#: the authorization path, once per REDIS_RECHECK)
 REDIS_TIMEOUT = 0.2
 
 
@@ -94,10 +106,9 @@ def _redis(app):
         return None
     held = app.extensions.get("barong_generation_redis")  # (url, client)
     if held is None or held[0] != url:
-        import redis
+        from barong.services import redis_client  # no retries, and the breaker the other clients share
 
-        held = app.extensions["barong_generation_redis"] = (
-            url, redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT))
+        held = app.extensions["barong_generation_redis"] = (url, redis_client.connect(url, REDIS_TIMEOUT))
     return held[1]
 
 
@@ -116,19 +127,22 @@ def _redis_generation(app, channel: str) -> int | None:
 
 
 def generation(channel: str = AUTHZ) -> tuple[int, int | None]:
-    """The channel's current stamp: the generation file's mtime, and with BARONG_REDIS_URL
-    the Redis counter every host bumps too. Caches compare it for equality."""
+    """The channel's current stamp: the generation file's mtime (read now), and with
+    BARONG_REDIS_URL the Redis counter every host bumps too (read at most every
+    REDIS_RECHECK). Caches compare it for equality."""
     app = flaskctx.app()
     if app is None:
         return (0, None)
-    key = (app.config["BARONG_INSTANCE_PATH"], channel)
+    config = app.config
+    key = (config["BARONG_INSTANCE_PATH"], channel)
+    stamp = _file_generation(_generation_path(*key))
+    if not config.get("BARONG_REDIS_URL"):
+        return (stamp, None)
     now = time.monotonic()
     seen = _seen.get(key)
-    if seen is not None and now - seen[0] < RECHECK:
-        return seen[1]
-    gen = (_file_generation(_generation_path(*key)), _redis_generation(app, channel))
-    _seen[key] = (now, gen)
-    return gen
+    if seen is None or now - seen[0] >= REDIS_RECHECK:
+        seen = _seen[key] = (now, _redis_generation(app, channel))
+    return (stamp, seen[1])
 
 
 def bump(channel: str = AUTHZ) -> None:

@@ -14,12 +14,14 @@ from barong.models import KVEntry
 
 
 def _redis():
+    """The marks' client (timeouts and circuit breaker of barong.services.redis_client: an
+    outage raises at once, and the request answers 503 server.redis.unavailable)."""
     r = current_app.extensions.get("barong_redis")
     if r is None and current_app.config.get("BARONG_REDIS_URL"):
-        import redis
+        from barong.services import redis_client
 
-        r = current_app.extensions["barong_redis"] = redis.Redis.from_url(
-            current_app.config["BARONG_REDIS_URL"], decode_responses=True)
+        r = current_app.extensions["barong_redis"] = redis_client.connect(
+            current_app.config["BARONG_REDIS_URL"], redis_client.timeout_of(current_app), decode_responses=True)
     return r
 
 

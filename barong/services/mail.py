@@ -83,7 +83,10 @@ def deliver(msg: EmailMessage) -> None:
     """Send over SMTP or write an .eml file; raises on SMTP failure."""
     cfg = current_app.config
     if cfg.get("BARONG_SMTP_HOST"):
-        with smtplib.SMTP(cfg["BARONG_SMTP_HOST"], cfg["BARONG_SMTP_PORT"], timeout=10) as smtp:
+        # BARONG_SMTP_TIMEOUT bounds every connect and reply: a hung server costs the request
+        # that long at most, and the mail stays `pending` for `flask mail retry`
+        timeout = cfg.get("BARONG_SMTP_TIMEOUT") or 5.0
+        with smtplib.SMTP(cfg["BARONG_SMTP_HOST"], cfg["BARONG_SMTP_PORT"], timeout=timeout) as smtp:
             try:
                 smtp.starttls()
             except smtplib.SMTPNotSupportedError:

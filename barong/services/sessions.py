@@ -129,10 +129,11 @@ class DatabaseStore:
 
 
 class RedisStore:
-    def __init__(self, url: str):
-        import redis
+    def __init__(self, url: str, timeout: float | None = None):
+        from barong.services import redis_client
 
-        self.r = redis.Redis.from_url(url, decode_responses=True)
+        # bounded waits and the circuit breaker: a hung Redis answers 503 fast, never a worker timeout
+        self.r = redis_client.connect(url, timeout, decode_responses=True)
 
     @staticmethod
     def _key(sid: str) -> str:
@@ -203,7 +204,8 @@ def store():
 
 def init_app(app: Flask) -> None:
     url = app.config.get("BARONG_REDIS_URL")
-    app.extensions["barong_session_store"] = RedisStore(url) if url else DatabaseStore()
+    app.extensions["barong_session_store"] = (RedisStore(url, app.config.get("BARONG_REDIS_TIMEOUT")) if url
+                                              else DatabaseStore())
 
     @app.after_request
     def _cookie(response):

@@ -131,6 +131,7 @@ MESSAGES = {
     "server.too_many_requests": _l("Too many attempts. Please wait a minute and try again."),
     "server.internal_error": _l("Something went wrong on our side. Please try again."),
     "server.bad_request": _l("The request could not be understood."),
+    "server.redis.unavailable": _l("The service is briefly unavailable. Please try again in a moment."),
     "csrf": _l("Your form expired. Reload the page and try again."),
 }
 

@@ -295,7 +295,7 @@ def test_another_hosts_invalidation_arrives_through_redis(client, make_user, red
     _delete_sessions_behind_the_cache()
     assert auth(client, "GET", ME).status_code == 200
     redis_generations.incr("barong:cache_generation:accounts")  # a worker on another host logged someone out
-    monkeypatch.setattr(process_cache, "RECHECK", 0)  # instead of waiting 50 ms
+    monkeypatch.setattr(process_cache, "REDIS_RECHECK", 0)  # instead of waiting 50 ms
     assert auth(client, "GET", ME).get_json() == {"errors": ["authz.invalid_session"]}
 
 
