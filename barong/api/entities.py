@@ -126,6 +126,22 @@ def user_with_kyc(u) -> dict:
     return out
 
 
+def latest_profile(u, masked: bool = True) -> dict | None:
+    """Seed 2.3.38's `profile`: the user's latest profile (highest id), or None."""
+    latest = max(u.profiles, key=lambda p: p.id or 0, default=None)
+    return profile(latest, masked) if latest is not None else None
+
+
+def management_user_with_profile(u, masked: bool = False) -> dict:
+    """Management UserWithProfile: `profiles` and seed 2.3.38's `profile` beside it (CONTRACT §3)."""
+    return {**user_with_profile(u, masked), "profile": latest_profile(u, masked)}
+
+
+def management_user_with_kyc(u) -> dict:
+    """Management UserWithKYC (unmasked), with seed 2.3.38's `profile` beside `profiles`."""
+    return {**user_with_kyc(u), "profile": latest_profile(u, False)}
+
+
 def api_key(k, with_secret: bool = False) -> dict:
     out = {"kid": k.kid, "algorithm": k.algorithm, "scope": k.scope, "state": k.state,
            "created_at": iso(k.created_at), "updated_at": iso(k.updated_at)}

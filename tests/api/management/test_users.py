@@ -13,7 +13,8 @@ from tests.helpers import DEFAULT_PASSWORD
 pytestmark = pytest.mark.usefixtures("keychain")
 
 KYC_KEYS = {"email", "username", "uid", "role", "level", "otp", "state", "data", "profiles", "labels", "phones",
-            "documents", "data_storages", "comments", "referral_uid", "created_at", "updated_at"}
+            "documents", "data_storages", "comments", "referral_uid", "created_at", "updated_at",
+            "profile"}  # seed 2.3.38's latest profile, beside `profiles`
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ def labels_filter_users(p):
         query = query.filter(Label.scope == p["scope"].strip().lower())
     query = time_window(query, Label.created_at, Label.updated_at, p).order_by(Label.id)
     if p.get("extended"):
-        serialize = lambda u: entities.user_with_profile(u, masked=True)  # noqa: E731
+        serialize = lambda u: entities.management_user_with_profile(u, masked=True)  # noqa: E731
     else:
         serialize = entities.user
     response = respond(query, p, serialize)

@@ -23,4 +23,4 @@ def profiles_create(p):
     user = user_or_422(p["uid"])
     fields = {f: p[f] for f in FIELDS + ("metadata",) if p.get(f) is not None}
     profiles.create(user, fields, state=p.get("state") or None)
-    return jsonify(entities.user_with_profile(user, masked=False)), 201
+    return jsonify(entities.management_user_with_profile(user, masked=False)), 201

@@ -52,7 +52,7 @@ def users_get(p):
         user = found[0].user if found else None
     if user is None:
         raise NotFound()
-    return jsonify(entities.user_with_kyc(user)), 201
+    return jsonify(entities.management_user_with_kyc(user)), 201
 
 
 @bp.post("/users/list")
@@ -60,7 +60,10 @@ def users_get(p):
                    summary="Returns array of users as collection")
 def users_list(p):
     query = time_window(db.session.query(User), User.created_at, User.updated_at, p).order_by(User.id)
-    serialize = (lambda u: entities.user_with_profile(u, masked=False)) if p.get("extended") else entities.user
+    if p.get("extended"):
+        serialize = lambda u: entities.management_user_with_profile(u, masked=False)  # noqa: E731
+    else:
+        serialize = entities.user
     return respond(query, p, serialize), 201
 
 
@@ -71,7 +74,7 @@ def users_list(p):
                    summary="Creates new user")
 def users_create(p):
     user = users.create(p["email"], p["password"], referral=_referral(p.get("referral_uid")))
-    return jsonify(entities.user_with_profile(user, masked=False)), 201
+    return jsonify(entities.management_user_with_profile(user, masked=False)), 201
 
 
 @bp.post("/users/update")
@@ -83,7 +86,7 @@ def users_update(p):
         raise BarongError("management.user.missing_role_data", 422)
     user = user_or_422(p["uid"])
     users.update_role_and_data(user, role=p.get("role") or None, data=p.get("data") or None)
-    return jsonify(entities.user_with_profile(user, masked=False)), 201
+    return jsonify(entities.management_user_with_profile(user, masked=False)), 201
 
 
 @bp.post("/users/import")
@@ -104,4 +107,4 @@ def users_import(p):
         phones.create(user, p["phone"], verified=True)
     fields = {k.name: p.get(k.name) for k in PROFILE_PARAMS}
     profiles.create(user, fields, state=p.get("state") or None)
-    return jsonify(entities.user_with_profile(user, masked=False)), 201
+    return jsonify(entities.management_user_with_profile(user, masked=False)), 201
