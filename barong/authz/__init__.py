@@ -309,23 +309,33 @@ def authenticate(method: str | None = None, allow_jwt: bool = False) -> Caller:
         return authenticate_api_key(environ)
     if allow_jwt and "HTTP_AUTHORIZATION" in environ:
         caller = authenticate_jwt(environ["HTTP_AUTHORIZATION"])
-        caller.session = _gateway_cookie_session(caller.account)
+        caller.session = _gateway_cookie_session(caller.account, method)
         return caller
     return authenticate_cookie(method, RequestInfo.current())
 
 
-def _gateway_cookie_session(account: Account) -> sessions.SessionData | None:
+def _gateway_cookie_session(account: Account, method: str) -> sessions.SessionData | None:
     """Behind a gateway the browser's session cookie arrives with the `Authorization: Bearer
     <JWT>` the gateway added (CONTRACT §4): that session is the caller's current one (what 2FA
     enable, password change and "revoke the others" keep) when it is valid — stored, bound to
-    this user agent and network, not expired — and belongs to the JWT's user. The JWT alone
-    authenticates: the cookie only names the current session (no CSRF check: the gateway
-    did it, and a JWT is not sent by the browser on its own). Otherwise there is none."""
+    this user agent and network, not expired — and belongs to the JWT's user. Otherwise there
+    is none, and the JWT alone is the credential.
+
+    Such a request was authorised by the browser's cookie, so a state-changing one needs the
+    session's CSRF token here too: nginx's `auth_request` asks `/api/v2/auth` with GET (its
+    subrequests drop the method), which skips the gateway's CSRF check — without this, a
+    cross-site form post would get through that gateway with a freshly minted JWT."""
     s = None
     if _cookie_value():
         s, _user = _session_and_user()
         if s is not None and not (s.uid == account.uid and sessions.is_valid(s, RequestInfo.current())):
             s = None
+    if s is not None and method in STATE_CHANGING and flaskctx.app().config["BARONG_CSRF_PROTECTION"]:
+        token = flaskctx.request().headers.get("X-CSRF-Token")
+        if not token:
+            raise BarongError("authz.missing_csrf_token", 401)
+        if not sessions.csrf_ok(s, token):
+            raise BarongError("authz.csrf_token_mismatch", 401)
     ctx_g = flaskctx.g()
     ctx_g.barong_session = s
     ctx_g.barong_session_id = s.id if s is not None else None

@@ -27,7 +27,8 @@ def _through_gateway(c, csrf, method, path, **kwargs):
     """What the gateway does: ask /api/v2/auth (cookie + CSRF), forward with cookie AND the JWT."""
     check = auth(c, method, path.lstrip("/"), headers={"X-CSRF-Token": csrf})
     assert check.status_code == 200, check.get_json()
-    return c.open(path, method=method, headers={"Authorization": check.headers["Authorization"]}, **kwargs)
+    return c.open(path, method=method, headers={"Authorization": check.headers["Authorization"],
+                                                "X-CSRF-Token": csrf}, **kwargs)
 
 
 def _alive(c) -> bool:
@@ -97,3 +98,20 @@ def test_jwt_alone_still_works_and_keeps_nothing(app, make_user):
     assert bare.get("/" + ME, headers={"Authorization": jwt}).status_code == 200
     assert bare.delete(f"{R}/sessions", headers={"Authorization": jwt}).status_code == 204
     assert not _alive(mine)
+
+
+def test_cookie_with_jwt_still_needs_the_csrf_token(app, make_user):
+    """nginx's auth_request checks with GET (no CSRF check there): a cross-site POST carrying
+    the cookie would come back with a JWT. The cookie's session then asks for its CSRF token."""
+    user = make_user()
+    mine, csrf = _browser(app, user)
+    other, _ = _browser(app, user)
+    jwt = auth(mine, "GET", ME).headers["Authorization"]  # what a GET subrequest gets
+    resp = mine.delete(f"{R}/sessions", headers={"Authorization": jwt})
+    assert resp.status_code == 401 and resp.get_json() == {"errors": ["authz.missing_csrf_token"]}
+    resp = mine.delete(f"{R}/sessions", headers={"Authorization": jwt, "X-CSRF-Token": "0" * 20})
+    assert resp.status_code == 401 and resp.get_json() == {"errors": ["authz.csrf_token_mismatch"]}
+    assert _alive(other)  # nothing was revoked
+    assert mine.get(f"{R}/sessions", headers={"Authorization": jwt}).status_code == 200  # reads need none
+    assert mine.delete(f"{R}/sessions", headers={"Authorization": jwt, "X-CSRF-Token": csrf}).status_code == 204
+    assert not _alive(other)

@@ -62,3 +62,10 @@ _n = itertools.count(1)
 @pytest.fixture
 def new_email():
     return lambda prefix="user": f"{prefix}-{next(_n)}-{uuid.uuid4().hex[:6]}@example.com"
+
+
+@pytest.fixture(scope="session")
+def naive_gateway(live_barong, upstream_app, admin_client):
+    """nginx without `proxy_method $request_method`: its auth_request subrequest is a GET."""
+    with NginxGateway(live_barong.url, upstream_app.url, keep_method=False) as gw:
+        yield gw

@@ -36,11 +36,12 @@ API
   timeout=10)` returns the matching messages, `clear()`. Pass it as `smtp=` to
   `GunicornServer` (sets `BARONG_SMTP_HOST`/`PORT`). `link_token(msg)` extracts the
   token of the first link in a mail.
-* `NginxGateway(barong_url, upstream_url=None)`: Debian nginx (`/usr/sbin/nginx`, single
-  process, `daemon off`) on a free port, configured as an OpenDAX gateway: every
-  `/api/` request is first checked by `auth_request` against Barong's
-  `/api/v2/auth$request_uri` (cookie, CSRF header, API-key headers forwarded; method
-  kept); Barong's `Authorization: Bearer <JWT>` answer is set on the proxied request;
+* `NginxGateway(barong_url, upstream_url=None, keep_method=True)`: Debian nginx
+  (`/usr/sbin/nginx`, single process, `daemon off`) on a free port, configured as an
+  OpenDAX gateway: every `/api/` request is first checked by `auth_request` against
+  Barong's `/api/v2/auth$request_uri` (cookie, CSRF header, API-key headers forwarded; the
+  method kept with `proxy_method $request_method` — nginx subrequests are GET otherwise,
+  `keep_method=False` reproduces that naive setup); Barong's `Authorization: Bearer <JWT>` answer is set on the proxied request;
   `/api/v2/barong/` goes to Barong, `/api/v2/peatio/` to the upstream; a refusal is
   answered with Barong's own JSON error body. Site paths (`/accounts/`, `/admin/`,
   `/static/`, `/`) are proxied to Barong unchecked. `.url`, `log_text()`.
@@ -477,6 +478,7 @@ http {{
         # Barong's authorization check: the original method, headers (cookie, CSRF, API key), no body
         location = /_barong_authz {{
             internal;
+            {method_line}
             proxy_pass http://barong/api/v2/auth$request_uri;
             proxy_pass_request_body off;
             proxy_set_header Content-Length "";
@@ -490,6 +492,7 @@ http {{
         }}
         location = /_barong_authz_body {{
             internal;
+            {method_line}
             proxy_pass_request_body off;
             proxy_set_header Content-Length "";
             proxy_pass http://barong/api/v2/auth$request_uri;
@@ -512,7 +515,10 @@ http {{
 
 
 class NginxGateway:
-    def __init__(self, barong_url: str, upstream_url: str | None = None):
+    def __init__(self, barong_url: str, upstream_url: str | None = None, keep_method: bool = True):
+        #: nginx subrequests are GET: `proxy_method $request_method` lets Barong's check see the
+        #: real verb (and check CSRF); keep_method=False is the naive configuration
+        self.method_line = "proxy_method $request_method;" if keep_method else ""
         self.barong = barong_url.split("://", 1)[1].rstrip("/")
         self.upstream = (upstream_url or barong_url).split("://", 1)[1].rstrip("/")
         self.proc = None
@@ -524,7 +530,7 @@ class NginxGateway:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         (self.tmp / "nginx.conf").write_text(NGINX_CONF.format(tmp=self.tmp, port=self.port, barong=self.barong,
-                                                              upstream=self.upstream))
+                                                              upstream=self.upstream, method_line=self.method_line))
         self.log_path = self.tmp / "stderr.log"
         self._log = open(self.log_path, "ab", buffering=0)
         self.proc = subprocess.Popen([NGINX, "-p", str(self.tmp), "-c", str(self.tmp / "nginx.conf")],
