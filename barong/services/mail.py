@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import smtplib
+import socket
 import time
 import uuid
 from datetime import timedelta
@@ -25,7 +26,7 @@ from sqlalchemy import or_
 
 from barong.extensions import db
 from barong.models import OutboxEvent, User, utcnow
-from barong.services import label_mails
+from barong.services import caches, label_mails
 
 log = logging.getLogger(__name__)
 
@@ -79,21 +80,55 @@ def build_message(to: str, subject: str, text: str, html: str | None) -> EmailMe
     return msg
 
 
-def deliver(msg: EmailMessage) -> None:
-    """Send over SMTP or write an .eml file; raises on SMTP failure."""
+#: after a transport failure (refused, reset, timed out) deliveries on the request path
+#: skip SMTP this long: a hung server costs one request BARONG_SMTP_TIMEOUT, not every
+#: request; those mails stay `pending` and `flask mail retry` (or the dispatcher) sends them
+SMTP_BACKOFF = 30.0
+_smtp_down_until = [0.0]
+#: a server down or hung (not a refused recipient or a rejected login)
+_TRANSPORT_ERRORS = (TimeoutError, ConnectionError, socket.gaierror, smtplib.SMTPServerDisconnected,
+                     smtplib.SMTPConnectError)
+
+
+class SMTPBackingOff(ConnectionError):
+    """The SMTP server failed a moment ago; this delivery was not attempted."""
+
+
+def reset_backoff() -> None:
+    """Forget an SMTP failure (the test suite, between tests)."""
+    _smtp_down_until[0] = 0.0
+
+
+caches.register(reset_backoff)
+
+
+def _send_smtp(cfg, msg: EmailMessage) -> None:
+    # BARONG_SMTP_TIMEOUT bounds every connect and reply: a hung server costs the request
+    # that long at most, and the mail stays `pending` for `flask mail retry`
+    timeout = cfg.get("BARONG_SMTP_TIMEOUT") or 5.0
+    with smtplib.SMTP(cfg["BARONG_SMTP_HOST"], cfg["BARONG_SMTP_PORT"], timeout=timeout) as smtp:
+        try:
+            smtp.starttls()
+        except smtplib.SMTPNotSupportedError:
+            pass
+        if cfg.get("BARONG_SMTP_USER"):
+            smtp.login(cfg["BARONG_SMTP_USER"], cfg.get("BARONG_SMTP_PASSWORD") or "")
+        smtp.send_message(msg)
+
+
+def deliver(msg: EmailMessage, force: bool = False) -> None:
+    """Send over SMTP or write an .eml file; raises on SMTP failure, and at once (SMTPBackingOff)
+    within SMTP_BACKOFF of a transport failure unless `force` (the retry)."""
     cfg = current_app.config
     if cfg.get("BARONG_SMTP_HOST"):
-        # BARONG_SMTP_TIMEOUT bounds every connect and reply: a hung server costs the request
-        # that long at most, and the mail stays `pending` for `flask mail retry`
-        timeout = cfg.get("BARONG_SMTP_TIMEOUT") or 5.0
-        with smtplib.SMTP(cfg["BARONG_SMTP_HOST"], cfg["BARONG_SMTP_PORT"], timeout=timeout) as smtp:
-            try:
-                smtp.starttls()
-            except smtplib.SMTPNotSupportedError:
-                pass
-            if cfg.get("BARONG_SMTP_USER"):
-                smtp.login(cfg["BARONG_SMTP_USER"], cfg.get("BARONG_SMTP_PASSWORD") or "")
-            smtp.send_message(msg)
+        if not force and time.monotonic() < _smtp_down_until[0]:
+            raise SMTPBackingOff("SMTP server unavailable a moment ago; left for the retry")
+        try:
+            _send_smtp(cfg, msg)
+        except _TRANSPORT_ERRORS:
+            _smtp_down_until[0] = time.monotonic() + SMTP_BACKOFF
+            raise
+        _smtp_down_until[0] = 0.0
         return
     folder = Path(cfg["BARONG_INSTANCE_PATH"]) / "mail"
     folder.mkdir(parents=True, exist_ok=True)
@@ -140,11 +175,11 @@ def sends_mail(name: str) -> bool:
     return name in MAILS
 
 
-def handle_event(event: OutboxEvent) -> None:
+def handle_event(event: OutboxEvent, force: bool = False) -> None:
     """Event consumer: send the mail this event calls for, and record the outcome on the
     outbox row (`mail_state` sent / pending (retried later) / failed after
     MAIL_MAX_ATTEMPTS; null when the event sends no mail, e.g. no template in the
-    user's language)."""
+    user's language). `force`: try SMTP even while backing off (the retry)."""
     if event.name not in MAILS or event.mail_state == "sent":
         return
     event.mail_attempts = (event.mail_attempts or 0) + 1
@@ -153,7 +188,7 @@ def handle_event(event: OutboxEvent) -> None:
         if msg is None:
             event.mail_state = None
             return
-        deliver(msg)
+        deliver(msg, force=force)
     except Exception as exc:  # SMTP down, template broken: keep the event, retry later
         log.warning("mail for event %s not delivered (attempt %s): %s", event.event_id, event.mail_attempts, exc)
         event.mail_error = f"{type(exc).__name__}: {exc}"[:1024]
@@ -168,7 +203,9 @@ def retry_pending(limit: int = 100, grace: int = FIRST_DELIVERY_GRACE) -> int:
     `grace` seconds old. Commits; returns how many were sent.
 
     Rows are locked (`FOR UPDATE SKIP LOCKED` on PostgreSQL) so two retry loops never
-    send the same mail twice."""
+    send the same mail twice. A transport failure (server down or hung) ends the run: the
+    rest wait for the next one instead of costing BARONG_SMTP_TIMEOUT each."""
+    started = time.monotonic()
     cutoff = utcnow() - timedelta(seconds=grace)
     query = (db.session.query(OutboxEvent)
              .filter(OutboxEvent.mail_state == "pending",
@@ -178,7 +215,9 @@ def retry_pending(limit: int = 100, grace: int = FIRST_DELIVERY_GRACE) -> int:
         query = query.with_for_update(skip_locked=True)
     sent = 0
     for event in query.all():
-        handle_event(event)
+        handle_event(event, force=True)
         sent += event.mail_state == "sent"
+        if event.mail_state != "sent" and _smtp_down_until[0] > started:
+            break
     db.session.commit()
     return sent

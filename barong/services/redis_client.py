@@ -31,6 +31,8 @@ from redis.backoff import NoBackoff
 from redis.connection import Connection, SSLConnection, UnixDomainSocketConnection
 from redis.retry import Retry
 
+from barong.services import caches
+
 log = logging.getLogger(__name__)
 
 #: seconds a connect or a reply may take when BARONG_REDIS_TIMEOUT is not configured
@@ -92,10 +94,13 @@ def recovered(address: str) -> None:
 
 
 def reset() -> None:
-    """Close every breaker (tests)."""
+    """Close every breaker (the test suite, between tests)."""
     with _lock:
         _open_until.clear()
         _warned_at.clear()
+
+
+caches.register(reset)
 
 
 class _Guarded:

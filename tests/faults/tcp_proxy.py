@@ -58,6 +58,8 @@ class TCPProxy:
     def hang(self) -> None:
         """Keep accepting, forward nothing either way (open connections included)."""
         with self._lock:
+            if self._listener is None:  # after a cut: listening again, answering nothing
+                self._listen()
             self.mode = HANG
             for conn in self._conns:
                 conn.stale = True
