@@ -283,7 +283,7 @@ class GunicornServer:
         return subprocess.run([PYTHON, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=self.env,
                               capture_output=True, text=True, timeout=timeout)
 
-    def wait_log(self, pattern: str, timeout: float = 5) -> bool:
+    def wait_log(self, pattern: str, timeout: float = 15) -> bool:
         """True once `pattern` (a regex) appears in the log (gunicorn writes the access line after the body)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
