@@ -96,7 +96,9 @@ def register_error_handlers(app):
                 if retry_after:
                     response.headers["Retry-After"] = str(int(retry_after))
                 return response
-            return json_errors([HTTP_CODES.get(status, "server.internal_error")], status)
+            headers = {"Allow": ", ".join(err.valid_methods)} if status == 405 and \
+                getattr(err, "valid_methods", None) else None  # RFC 9110: a 405 says what is allowed
+            return json_errors([HTTP_CODES.get(status, "server.internal_error")], status, headers)
         return _html_error(status, err.description)
 
     @app.errorhandler(Exception)

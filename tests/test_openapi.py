@@ -42,8 +42,10 @@ def doc(client):
 
 def _params(op) -> dict:
     names = {p["name"]: p.get("required", False) for p in op.get("parameters", [])}
-    for content in op.get("requestBody", {}).get("content", {}).values():
-        schema = content["schema"]
+    bodies = [content["schema"] for content in op.get("requestBody", {}).get("content", {}).values()]
+    if "x-barong-payload-data" in op:  # management: the parameters are the JWS payload's `data`
+        bodies = [op["x-barong-payload-data"]]
+    for schema in bodies:
         for name in schema.get("properties", {}):
             names[name] = name in schema.get("required", [])
     return names

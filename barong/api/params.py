@@ -17,15 +17,24 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable
 
-from flask import request
+from flask import make_response, request
 
+from barong.dates import parse_date
 from barong.errors import BarongError
+from barong.rawinput import clean_text, loads_json
 
 MAX_STRING = 10_000
+#: an integer parameter outside this range cannot be a stored value (PostgreSQL BIGINT);
+#: narrower columns (INTEGER ids, unix seconds) declare their own minimum/maximum
+BIGINT = (-2 ** 63, 2 ** 63 - 1)
+INT32 = (-2 ** 31, 2 ** 31 - 1)
+#: unix seconds that are a calendar date (0001-01-01 … 9999-12-31)
+UNIX_SECONDS = (-62_135_596_800, 253_402_300_799)
 
 
 @dataclass
@@ -43,12 +52,24 @@ class Param:
     max_length: int | None = None
     description: str = ""
     location: str | None = None  # "query" / "body" / "path" (documentation only)
+    #: int params: the accepted range (default BIGINT); outside it → the `invalid` code
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def bounds(self) -> tuple[int, int]:
+        return (BIGINT[0] if self.minimum is None else self.minimum,
+                BIGINT[1] if self.maximum is None else self.maximum)
+
+    def refuses_blank(self) -> bool:
+        """A blank value is an error (`empty_x`): documented as `minLength: 1`."""
+        return not self.allow_blank
 
     def openapi_schema(self) -> dict:
         t = self.type
         schema: dict = {"type": "string"}
         if t is int:
-            schema = {"type": "integer"}
+            low, high = self.bounds()
+            schema = {"type": "integer", "format": "int64", "minimum": low, "maximum": high}
         elif t is bool:
             schema = {"type": "boolean"}
         elif t is float:
@@ -61,6 +82,12 @@ class Param:
             schema = {"type": "array", "items": {"type": "string"}}
         elif t is dict or t == "any":
             schema = {}
+        if schema.get("type") == "string" and "format" not in schema:
+            if self.refuses_blank():
+                schema["minLength"] = 1
+                schema["pattern"] = r"\S"
+            if t is str:
+                schema["maxLength"] = self.max_length or MAX_STRING
         if self.values:
             schema["enum"] = list(self.values)
         if self.default is not None:
@@ -90,7 +117,7 @@ def raw_params() -> dict:
         if request.is_json or (request.data and request.mimetype in ("", "text/plain") and
                                request.data[:1] in (b"{",)):
             try:
-                body = json.loads(request.get_data(as_text=True) or "{}")
+                body = loads_json(request.get_data(as_text=True) or "{}")
             except ValueError:
                 raise BarongError("server.invalid_json", 400) from None
             if isinstance(body, dict):
@@ -109,18 +136,21 @@ def _coerce(p: Param, value):
     if t is str:
         if isinstance(value, (dict, list)):
             raise ValueError
-        value = str(value)
+        value = clean_text(str(value))
         if len(value) > (p.max_length or MAX_STRING):
             raise ValueError
         return value
     if t is int:
         if isinstance(value, bool):
             raise ValueError
-        if isinstance(value, int):
-            return value
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            return int(value.strip())
-        raise ValueError
+        if isinstance(value, str) and len(value) <= 40 and re.fullmatch(r"\s*-?[0-9]+\s*", value):
+            value = int(value)
+        if not isinstance(value, int):
+            raise ValueError
+        low, high = p.bounds()
+        if not low <= value <= high:
+            raise ValueError
+        return value
     if t is float:
         return float(value)
     if t is bool:
@@ -133,17 +163,19 @@ def _coerce(p: Param, value):
         raise ValueError
     if t is date:
         if isinstance(value, str):
-            return date.fromisoformat(value.strip()[:10])
+            return parse_date(value)
         raise ValueError
     if t == "json":
         if isinstance(value, (dict, list)):
             return json.dumps(value)
-        json.loads(value)
+        loads_json(clean_text(str(value)))
         return str(value)
     if t is list:
         if isinstance(value, list):
-            return [str(v) for v in value]
-        return [v.strip() for v in str(value).split(",") if v.strip()]
+            if any(isinstance(v, (dict, list)) for v in value):
+                raise ValueError
+            return [clean_text(str(v)) for v in value]
+        return [v.strip() for v in clean_text(str(value)).split(",") if v.strip()]
     if t is dict:
         if not isinstance(value, dict):
             raise ValueError
@@ -179,6 +211,8 @@ def parse(scope: str, params: list[Param], source: dict | None = None) -> dict:
         if _blank(value):
             if not p.allow_blank:
                 missing_errors.append(p.blank or f"{scope}.empty_{key}")
+            elif p.type is str and isinstance(value, (dict, list)):  # `"username": {}`: not a string
+                type_errors.append(p.invalid or f"{scope}.invalid_{key}")
             else:  # a blank string stays as given; a blank typed value is its default
                 out[key] = value if p.type is str else p.default
             continue
@@ -228,6 +262,22 @@ def document(status: int = 200, summary: str = "", **extra) -> Callable:
         return view
 
     return decorator
+
+
+def no_content(view):
+    """The view's success answer has no body (`return "", 201`): documented without content,
+    and sent without the `text/html` Content-Type Flask would give an empty string.
+    Put it right above the `def` (the outer decorators copy the mark)."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        response = make_response(view(*args, **kwargs))
+        if response.status_code < 300 and not response.get_data():
+            del response.headers["Content-Type"]
+        return response
+
+    wrapper.barong_no_content = True
+    return wrapper
 
 
 PAGINATION_PARAMS = [

@@ -347,7 +347,14 @@ def _gateway_cookie_session(account: Account, method: str) -> sessions.SessionDa
 def _request_params(path: str) -> dict:
     data: dict = {}
     data.update(request.args.to_dict())
-    body = request.get_json(silent=True) if request.is_json else None
+    body = None
+    if request.is_json:
+        from barong.rawinput import loads_json
+
+        try:  # get_json(silent=True) lets a RecursionError (deeply nested body) through
+            body = loads_json(request.get_data(as_text=True))
+        except ValueError:
+            body = None
     if isinstance(body, dict):
         data.update(body)
     elif request.form:

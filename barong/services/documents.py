@@ -16,26 +16,25 @@ from pathlib import Path
 
 from flask import current_app
 
+from barong.dates import parse_date
 from barong.errors import BarongError, ValidationError
 from barong.extensions import db
 from barong.models import Document, User, iso
 from barong.services import events, uploads
 
 CATEGORIES = ("front_side", "back_side", "selfie")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DOC_NUMBER = re.compile(r"^[A-Za-z0-9\- ]+$")
 
 
 def parse_expire(value) -> date | None:
-    """A `YYYY-MM-DD` string/date → date; None for blank. Raises ValueError for anything else."""
+    """A date string (ISO or day-first, barong.dates) or date → date; None for blank.
+    Raises ValueError for anything else."""
     if value is None or isinstance(value, date):
         return value
     value = str(value).strip()
     if not value:
         return None
-    if not _DATE.match(value):
-        raise ValueError(value)
-    return date.fromisoformat(value)
+    return parse_date(value)
 
 
 def _check_expire(doc_expire) -> date | None:

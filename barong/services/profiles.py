@@ -11,6 +11,7 @@ import json
 import re
 from datetime import date
 
+from barong.dates import parse_date
 from barong.errors import BarongError, ValidationError
 from barong.extensions import db
 from barong.models import PROFILE_STATES, Profile, User, iso
@@ -76,7 +77,7 @@ def clean(fields: dict) -> tuple[dict, list[str]]:
         elif name == "dob":
             if not isinstance(value, date):
                 try:
-                    value = date.fromisoformat(str(value).strip()[:10])
+                    value = parse_date(str(value))  # ISO or day-first, as Barong's `type: Date`
                 except ValueError:
                     errors.append("dob.invalid_format")
                     continue

@@ -9,7 +9,9 @@ PREFIX = "/api/v2/barong"
 
 
 def register_api(app: Flask) -> None:
-    from barong.api import openapi
+    from barong.api import converters, openapi
+
+    converters.install(app)  # before any rule is added: no NUL / past-BIGINT path value matches
     from barong.api.v2 import admin, authz, identity, management, public, resource
     from barong.api.v2 import jwks  # noqa: F401  (GET public/jwks, before `public` is registered)
     from barong.extensions import csrf
@@ -39,7 +41,18 @@ def register_api(app: Flask) -> None:
             except HTTPException:
                 continue
             if endpoint != "api_not_found":
-                return json_errors(["server.method_not_allowed"], 405)
+                allowed = sorted({m for m in ("GET", "POST", "PUT", "PATCH", "DELETE")
+                                  if _matches(adapter, m)} | {"OPTIONS"})
+                allowed += ["HEAD"] if "GET" in allowed else []
+                return json_errors(["server.method_not_allowed"], 405, {"Allow": ", ".join(allowed)})
         return json_errors(["record.not_found"], 404)
+
+    def _matches(adapter, method) -> bool:
+        from werkzeug.exceptions import HTTPException
+
+        try:
+            return adapter.match(method=method)[0] != "api_not_found"
+        except HTTPException:
+            return False
 
     csrf.exempt(api_not_found)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from barong.api import entities
-from barong.api.params import Param, use_params
+from barong.api.params import Param, no_content, use_params
 from barong.api.v2 import general
 from barong.services import captcha, identity, sessions
 from barong.services.request_info import RequestInfo
@@ -64,6 +64,7 @@ def users_register_geetest(p):
 @bp.post("/users/access")
 @use_params("identity.user", Param("whitelink_token", required=True, allow_blank=False), status=201,
             summary="Whitelist the caller's IP with a whitelink token")
+@no_content
 def users_access(p):
     from barong.services import restrictions
 
@@ -75,6 +76,7 @@ def users_access(p):
 @limit("email", per_account=True)
 @use_params("identity.user", Param("email", required=True, allow_blank=False), CAPTCHA, status=201,
             summary="Send confirmations email", errors={429: "too_many_requests"})
+@no_content
 def email_generate_code(p):
     captcha.check("email_confirmation", p.get("captcha_response"), scope="identity.user")
     identity.resend_confirmation(p["email"])
@@ -95,6 +97,7 @@ def email_confirm_code(p):
 @limit("reset", per_account=True)
 @use_params("identity.user", Param("email", required=True, allow_blank=False, missing="identity.user.missing_email"),
             CAPTCHA, status=201, summary="Send password reset email", errors={429: "too_many_requests"})
+@no_content
 def password_generate_code(p):
     captcha.check("password_reset", p.get("captcha_response"), scope="identity.user")
     identity.request_password_reset(p["email"], RequestInfo.current())
@@ -112,6 +115,7 @@ def password_generate_code(p):
             status=201, summary="Sets new account password",
             errors={422: "passwords_doesnt_match, jwt.decode_and_verify.*, utilized_token, password.*",
                     429: "too_many_requests"})
+@no_content
 def password_confirm_code(p):
     identity.reset_password(p["reset_password_token"], p["password"], p["confirm_password"], RequestInfo.current())
     return "", 201

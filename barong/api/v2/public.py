@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from barong.api.params import Param, use_params
+from barong.api.params import Param, no_content, use_params
 from barong.api.v2 import general
 
 bp = Blueprint("public", __name__)
@@ -14,6 +14,7 @@ general.register(bp, "public.general")
 @use_params("public.kyc", Param("applicant_id"), Param("verification_id"), Param("type"), Param("status"),
             Param("verified", "any"), Param("verifications", "any"), status=201,
             summary="KYC provider callback (kycaid: signed with x-data-integrity; local provider: 422)")
+@no_content
 def kyc_callback(p):
     from barong.services import kyc
 

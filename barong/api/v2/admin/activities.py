@@ -2,7 +2,7 @@
 from barong.api import entities
 from barong.api.auth import api_auth
 from barong.api.pagination import paginated_response
-from barong.api.params import Param, use_params
+from barong.api.params import UNIX_SECONDS, Param, use_params
 from barong.api.v2.admin import ability, bp
 from barong.services import admin_activities
 
@@ -10,8 +10,10 @@ S = "admin.activity"
 COMMON = (Param("topic", invalid=f"{S}.non_string_topic"), Param("action", invalid=f"{S}.non_string_action"),
           Param("uid", invalid=f"{S}.non_string_uid", description="the acting user"),
           Param("email", invalid=f"{S}.non_string_email", description="the acting user"),
-          Param("from", int, invalid=f"{S}.non_integer_from", description="unix seconds: created_at >= from"),
-          Param("to", int, invalid=f"{S}.non_integer_to", description="unix seconds: created_at <= to"))
+          Param("from", int, invalid=f"{S}.non_integer_from", description="unix seconds: created_at >= from",
+                minimum=UNIX_SECONDS[0], maximum=UNIX_SECONDS[1]),
+          Param("to", int, invalid=f"{S}.non_integer_to", description="unix seconds: created_at <= to",
+                minimum=UNIX_SECONDS[0], maximum=UNIX_SECONDS[1]))
 
 
 def _page(category, p):

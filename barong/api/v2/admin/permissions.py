@@ -2,14 +2,15 @@
 from barong.api import entities
 from barong.api.auth import api_auth, current_user
 from barong.api.pagination import respond
-from barong.api.params import Param, use_params
+from barong.api.params import INT32, Param, no_content, use_params
 from barong.api.v2.admin import ability, bp, nonblank
 from barong.extensions import db
 from barong.models import Permission
 from barong.services import admin_actions
 
 S = "admin.permission"
-ID = Param("id", int, required=True, allow_blank=False, invalid=f"{S}.non_integer_id", description="permission id")
+ID = Param("id", int, required=True, allow_blank=False, invalid=f"{S}.non_integer_id", description="permission id",
+           minimum=INT32[0], maximum=INT32[1])
 
 
 @bp.get("/permissions")
@@ -28,6 +29,7 @@ def permissions_index(p):
             Param("action", required=True, allow_blank=False, description="accept drop audit"),
             nonblank("topic"), status=201, summary="Create permission")
 @ability("create", "Permission")
+@no_content
 def permissions_create(p):
     admin_actions.create_permission(p["role"], p["verb"], p["path"], p["action"], p.get("topic"),
                                     actor=current_user())
@@ -39,6 +41,7 @@ def permissions_create(p):
 @use_params(S, ID, nonblank("role"), nonblank("verb"), nonblank("path"), nonblank("action"), nonblank("topic"),
             summary="Update Permission")
 @ability("update", "Permission")
+@no_content
 def permissions_update(p):
     perm = admin_actions.get_permission(p["id"])
     admin_actions.update_permission(perm, actor=current_user(),

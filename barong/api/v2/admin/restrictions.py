@@ -6,7 +6,7 @@ from flask import jsonify
 from barong.api import entities
 from barong.api.auth import api_auth, current_user
 from barong.api.pagination import respond
-from barong.api.params import Param, use_params
+from barong.api.params import INT32, UNIX_SECONDS, Param, no_content, use_params
 from barong.api.v2.admin import ability, bp, nonblank
 from barong.extensions import db
 from barong.models import Restriction
@@ -14,7 +14,8 @@ from barong.models.restriction import CATEGORIES, SCOPES, STATES
 from barong.services import admin_actions
 
 S = "admin.restriction"
-ID = Param("id", int, required=True, allow_blank=False, invalid=f"{S}.non_integer_id", description="restriction id")
+ID = Param("id", int, required=True, allow_blank=False, invalid=f"{S}.non_integer_id", description="restriction id",
+           minimum=INT32[0], maximum=INT32[1])
 
 
 def _scope(required=False):
@@ -27,7 +28,8 @@ def _category(required=False):
 
 
 STATE = Param("state", values=STATES, invalid=f"{S}.invalid_state", description="enabled (default) or disabled")
-CODE = Param("code", int, invalid=f"{S}.non_integer_code", description="HTTP status returned on match")
+CODE = Param("code", int, invalid=f"{S}.non_integer_code", description="HTTP status returned on match",
+             minimum=INT32[0], maximum=INT32[1])
 
 
 def _ts(v):
@@ -38,7 +40,8 @@ def _ts(v):
 @api_auth
 @use_params(S, _scope(), _category(),
             Param("range", values=("created", "updated"), invalid=f"{S}.invalid_range"),
-            Param("from", int, invalid=f"{S}.non_integer_from"), Param("to", int, invalid=f"{S}.non_integer_to"),
+            Param("from", int, invalid=f"{S}.non_integer_from", minimum=UNIX_SECONDS[0], maximum=UNIX_SECONDS[1]),
+            Param("to", int, invalid=f"{S}.non_integer_to", minimum=UNIX_SECONDS[0], maximum=UNIX_SECONDS[1]),
             paginated=True, summary="Returns array of restrictions as a paginated collection")
 @ability("read", "Restriction")
 def restrictions_index(p):
@@ -60,6 +63,7 @@ def restrictions_index(p):
 @use_params(S, _scope(True), Param("value", required=True, allow_blank=False), _category(True), STATE, CODE,
             status=201, summary="Create restriction")
 @ability("create", "Restriction")
+@no_content
 def restrictions_create(p):
     admin_actions.create_restriction(p["category"], p["scope"], p["value"], p.get("state"), p.get("code"),
                                      actor=current_user())
@@ -71,6 +75,7 @@ def restrictions_create(p):
 @use_params(S, ID, _scope(), _category(), nonblank("value"), STATE, CODE,
             summary="Update restriction")
 @ability("update", "Restriction")
+@no_content
 def restrictions_update(p):
     r = admin_actions.get_restriction(p["id"])
     admin_actions.update_restriction(r, actor=current_user(),

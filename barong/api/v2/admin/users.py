@@ -4,7 +4,7 @@ from flask import jsonify
 from barong.api import entities
 from barong.api.auth import api_auth, current_user
 from barong.api.pagination import paginated_response
-from barong.api.params import Param, use_params
+from barong.api.params import INT32, UNIX_SECONDS, Param, use_params
 from barong.api.v2.admin import ability, bp, nonblank
 from barong.errors import BarongError
 from barong.services import admin_users
@@ -18,14 +18,16 @@ def _filters(ordering: bool = True):
               Param("uid"), Param("email"), Param("role"), Param("first_name", description="accepted, ignored"),
               Param("last_name", description="accepted, ignored"),
               Param("country", description="country of any of the user's profiles"),
-              Param("level", int, invalid=f"{S}.non_integer_level"), Param("state"),
+              Param("level", int, invalid=f"{S}.non_integer_level", minimum=INT32[0], maximum=INT32[1]), Param("state"),
               Param("range", values=("created", "updated"), invalid=f"{S}.invalid_range",
                     description="which timestamp from/to apply to (default created)")]
     if ordering:
         params += [Param("ordering", description="asc (default) or desc"),
                    Param("order_by", description="users column (default id)")]
-    params += [Param("from", int, invalid=f"{S}.non_integer_from", description="unix seconds"),
-               Param("to", int, invalid=f"{S}.non_integer_to", description="unix seconds")]
+    params += [Param("from", int, invalid=f"{S}.non_integer_from", description="unix seconds",
+                     minimum=UNIX_SECONDS[0], maximum=UNIX_SECONDS[1]),
+               Param("to", int, invalid=f"{S}.non_integer_to", description="unix seconds",
+                     minimum=UNIX_SECONDS[0], maximum=UNIX_SECONDS[1])]
     return params
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import time
 from typing import Callable
 
@@ -25,6 +24,7 @@ from flask import Blueprint, g, request
 
 from barong.api.params import PAGINATION_PARAMS, Declaration, Param, check_pagination, parse
 from barong.errors import BarongError
+from barong.rawinput import loads_json
 from barong.security import jws
 
 bp = Blueprint("management", __name__)
@@ -49,8 +49,8 @@ def _read_body():
     if request.mimetype != "application/json":
         _fail("only_json_body", 400)
     try:
-        return json.loads(request.get_data(as_text=True))
-    except ValueError:
+        return loads_json(request.get_data(as_text=True))
+    except ValueError:  # NaN, 100,000 nested brackets: not JSON either
         _fail("could_not_parse", 400)
 
 

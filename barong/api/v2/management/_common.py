@@ -3,14 +3,16 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from barong.api.params import Param
+from barong.api.params import UNIX_SECONDS, Param
 from barong.errors import BarongError, NotFound
 from barong.services import users
 
 RANGE = Param("range", values=("created", "updated"), default="created",
               description="which timestamp `from`/`to` filter on: created or updated")
-FROM = Param("from", int, description="unix seconds; only records at or after this time")
-TO = Param("to", int, description="unix seconds; only records at or before this time")
+FROM = Param("from", int, description="unix seconds; only records at or after this time",
+             minimum=UNIX_SECONDS[0], maximum=UNIX_SECONDS[1])
+TO = Param("to", int, description="unix seconds; only records at or before this time",
+           minimum=UNIX_SECONDS[0], maximum=UNIX_SECONDS[1])
 EXTENDED = Param("extended", bool, default=False, description="when true, full information about users")
 
 

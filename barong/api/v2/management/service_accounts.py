@@ -5,7 +5,7 @@ from flask import jsonify
 
 from barong.api import entities
 from barong.api.pagination import respond
-from barong.api.params import Param
+from barong.api.params import INT32, Param
 from barong.api.v2.management import bp, management_signed
 from barong.errors import BarongError, NotFound
 from barong.services import service_accounts, users
@@ -56,7 +56,8 @@ def service_accounts_list(p):
                    Param("service_account_uid", description="uid (SI…, generated when absent)"),
                    Param("service_account_email", description="email (default <owner local>+<uid>@<owner domain>)"),
                    Param("service_account_state", description="state without an owner (default pending)"),
-                   Param("service_account_level", int, description="level without an owner (default 0)"),
+                   Param("service_account_level", int, description="level without an owner (default 0)",
+                         minimum=INT32[0], maximum=INT32[1]),
                    status=201, summary="Create a service account")
 def service_accounts_create(p):
     owner = _owner(p.get("owner_uid"))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from barong.api.auth import api_auth
-from barong.api.params import Param, use_params
+from barong.api.params import Param, no_content, use_params
 from barong.api.v2.resource import bp, me
 from barong.api.v2.resource.documents import files_of
 from barong.services import documents
@@ -16,6 +16,7 @@ SCOPE = "resource.address"
             Param("upload", "file", required=True, description="file(s): multipart field `upload[]`"),
             Param("city", required=True), Param("postcode", required=True),
             status=201, summary="Upload a new address approval document for current user")
+@no_content
 def addresses_create(p):
     documents.create_address(me(), files_of(p.get("upload")), p["country"], p["address"],
                              p.get("city"), p.get("postcode"))

@@ -5,7 +5,7 @@ from flask import jsonify, send_file
 
 from barong.api import entities
 from barong.api.auth import api_auth
-from barong.api.params import Param, document, use_params
+from barong.api.params import Param, document, no_content, use_params
 from barong.api.v2.resource import bp, me
 from barong.errors import BarongError, NotFound
 from barong.services import documents
@@ -43,6 +43,7 @@ def documents_index():
             Param("identificator", description="Identificator for documents to be supplied together"),
             Param("metadata", "any", description="Any additional key: value pairs in json string format"),
             status=201, summary="Upload a new document for current user")
+@no_content
 def documents_create(p):
     expire = p.get("doc_expire")
     if expire not in (None, ""):
@@ -58,7 +59,8 @@ def documents_create(p):
 
 @bp.get("/documents/<int:document_id>/upload")
 @api_auth
-@document(summary="Download the file of one of the current user's documents")
+@document(summary="Download the file of one of the current user's documents",
+          produces=("image/jpeg", "image/png", "application/pdf", "application/octet-stream"))
 def documents_upload(document_id):
     doc = documents.find_for(me(), document_id)
     path = documents.path_for(doc)

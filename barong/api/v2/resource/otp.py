@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import jsonify
 
 from barong.api.auth import api_auth
-from barong.api.params import Param, use_params
+from barong.api.params import Param, no_content, use_params
 from barong.api.v2.resource import bp, me
 from barong.services import otp
 from barong.services.rate_limits import limit
@@ -37,6 +37,7 @@ def otp_enable(p):
 @limit("otp")
 @api_auth
 @use_params(SCOPE, CODE, status=201, summary="Verify 2FA code")
+@no_content
 def otp_verify(p):
     otp.check_code(me(), p["code"], RequestInfo.current())
     return "", 201
@@ -48,6 +49,7 @@ def otp_verify(p):
 @use_params(SCOPE, Param("code", required=True, allow_blank=False,
                          description="Code from Google Authenticator, or a recovery code"),
             status=201, summary="Disable 2FA")
+@no_content
 def otp_disable(p):
     otp.disable(me(), p["code"], RequestInfo.current())
     return "", 201

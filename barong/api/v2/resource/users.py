@@ -6,7 +6,7 @@ from flask import g, jsonify
 from barong.api import entities
 from barong.api.auth import api_auth
 from barong.api.pagination import respond
-from barong.api.params import Param, document, use_params
+from barong.api.params import UNIX_SECONDS, Param, document, no_content, use_params
 from barong.api.v2.resource import bp, me
 from barong.errors import BarongError
 from barong.services import account
@@ -51,6 +51,7 @@ def users_me_delete(p):
             Param("new_password", required=True, allow_blank=False),
             Param("confirm_password", required=True, allow_blank=False),
             status=201, summary="Sets new account password (other sessions are revoked)")
+@no_content
 def users_password(p):
     account.change_password(me(), p["old_password"], p["new_password"], p["confirm_password"],
                             RequestInfo.current(), keep_session_id=g.get("barong_session_id"))
@@ -62,10 +63,12 @@ def users_password(p):
 @use_params(SCOPE,
             Param("time_from", int, allow_blank=False,
                   invalid=f"{SCOPE}.non_integer_time_from", location="query",
-                  description="unix seconds; activities created at or after"),
+                  description="unix seconds; activities created at or after",
+                  minimum=UNIX_SECONDS[0], maximum=UNIX_SECONDS[1]),
             Param("time_to", int, allow_blank=False,
                   invalid=f"{SCOPE}.non_integer_time_to", location="query",
-                  description="unix seconds; activities created before"),
+                  description="unix seconds; activities created before",
+                  minimum=UNIX_SECONDS[0], maximum=UNIX_SECONDS[1]),
             Param("result", allow_blank=False,
                   invalid=f"{SCOPE}.non_string_result", location="query",
                   description="succeed, failed or denied"),
