@@ -101,6 +101,9 @@ def register_blueprints(app: Flask) -> None:
 
     register_api(app)
     register_web(app)
+    from barong.web import security_headers
+
+    security_headers.init_app(app)  # CSP, nosniff, frame/referrer policy, no-store, HSTS
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -40,3 +40,19 @@ def token_from_mail(msg) -> str:
 
     body = msg.get_body(preferencelist=("plain",)).get_content()
     return re.search(r"[?&]token=([^&\s]+)", body).group(1)
+
+
+def logout(client, **kwargs):
+    """DELETE identity/sessions with the session's X-CSRF-Token (logout needs it, like every
+    state-changing cookie call); `kwargs` go to the request (headers merged)."""
+    from flask import current_app
+
+    from barong.security.crypto import sha256_hex
+    from barong.services import sessions
+
+    headers = dict(kwargs.pop("headers", {}) or {})
+    cookie = client.get_cookie(current_app.config["BARONG_SESSION_NAME"])
+    s = sessions.store().get(sha256_hex(cookie.value)) if cookie else None
+    if s is not None:
+        headers.setdefault("X-CSRF-Token", s.csrf_token)
+    return client.delete("/api/v2/barong/identity/sessions", headers=headers, **kwargs)

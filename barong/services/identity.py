@@ -191,11 +191,21 @@ def login(email: str, password: str, info: RequestInfo, otp_code: str | None = N
     return user, session
 
 
-def logout(session: sessions.SessionData | None, info: RequestInfo) -> None:
-    """Raises 404 identity.session.not_found without a session."""
+def logout(session: sessions.SessionData | None, info: RequestInfo, csrf_token: str | None = None, *,
+           csrf_checked: bool = False) -> None:
+    """Raises 404 identity.session.not_found without a session. Logging out changes state like
+    any cookie call: unless the caller checked the token already (the site's form, by
+    CSRFProtect) and with BARONG_CSRF_PROTECTION on, `csrf_token` must be the session's —
+    401 authz.missing_csrf_token / authz.csrf_token_mismatch (so no cross-site request can
+    sign a user out)."""
     user = users.by_uid(session.uid) if session else None
     if user is None:
         raise BarongError("identity.session.not_found", 404)
+    if not csrf_checked and current_app.config["BARONG_CSRF_PROTECTION"]:
+        if not csrf_token:
+            raise BarongError("authz.missing_csrf_token", 401)
+        if not sessions.csrf_ok(session, csrf_token):
+            raise BarongError("authz.csrf_token_mismatch", 401)
     activities.record(user, "session", "logout", "succeed", info)
     sessions.destroy(session)
 

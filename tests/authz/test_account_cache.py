@@ -17,7 +17,7 @@ from barong.authz import account_cache, process_cache
 from barong.extensions import db
 from barong.models import SessionRecord, User
 from barong.services import sessions
-from tests.helpers import login_as
+from tests.helpers import login_as, logout
 from tests.services.test_sessions import store  # noqa: F401  (the database/redis fixture)
 
 from .support import ME, auth, signed
@@ -64,7 +64,7 @@ def test_a_hit_reads_nothing_until_another_worker_bumps(client, make_user):
 def test_logout_revokes_a_cached_session_at_once(client, make_user):
     _warm(client, make_user())
     name, value = _cookie(client)
-    assert client.delete("/api/v2/barong/identity/sessions").status_code == 204
+    assert logout(client).status_code == 204
     client.set_cookie(name, value)  # a stolen copy of the cookie, replayed after the logout
     assert auth(client, "GET", ME).get_json() == {"errors": ["authz.invalid_session"]}
 
@@ -207,7 +207,7 @@ def test_revocation_in_each_store(store, client, make_user):  # noqa: F811
     login_as(client, user)
     assert auth(client, "GET", ME).status_code == 200
     name, value = _cookie(client)
-    assert client.delete("/api/v2/barong/identity/sessions").status_code == 204
+    assert logout(client).status_code == 204
     client.set_cookie(name, value)
     assert auth(client, "GET", ME).get_json() == {"errors": ["authz.invalid_session"]}
 
@@ -315,7 +315,7 @@ def test_redis_down_falls_back_to_the_file_and_the_ttl(client, make_user, app, c
     try:
         _warm(client, make_user())
         name, value = _cookie(client)
-        assert client.delete("/api/v2/barong/identity/sessions").status_code == 204
+        assert logout(client).status_code == 204
         client.set_cookie(name, value)
         assert auth(client, "GET", ME).get_json() == {"errors": ["authz.invalid_session"]}
         assert "cache generation: could not" in caplog.text

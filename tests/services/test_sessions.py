@@ -11,7 +11,7 @@ from barong.extensions import db
 from barong.models import SessionRecord
 from barong.services import kv, sessions
 from barong.services.request_info import RequestInfo
-from tests.helpers import UA, login_as, token_from_mail
+from tests.helpers import UA, login_as, logout, token_from_mail
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 INFO = RequestInfo(ip="203.0.113.10", user_agent=UA)
@@ -170,7 +170,7 @@ def test_api_flow_in_each_store(store, client, make_user, mailbox, app):
         "reset_password_token": token, "password": "Redis-Passw0rd-2", "confirm_password": "Redis-Passw0rd-2"})
     assert resp.get_json() == {"errors": ["identity.user.utilized_token"]}
     login_as(client, user, "Redis-Passw0rd-1")
-    assert client.delete("/api/v2/barong/identity/sessions").status_code == 204
+    assert logout(client).status_code == 204
     assert sessions.list_for_user(user.uid) == []
 
 

@@ -1,7 +1,7 @@
 """`/api/v2/barong/identity/…`: signup, login/logout, email confirmation, password reset."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 
 from barong.api import entities
 from barong.api.params import Param, no_content, use_params
@@ -35,9 +35,10 @@ def sessions_create(p):
 
 @bp.delete("/sessions")
 @use_params("identity.session", status=204, summary="Destroy the current session",
-            errors={404: "identity.session.not_found"})
+            errors={401: "authz.missing_csrf_token / csrf_token_mismatch (X-CSRF-Token required)",
+                    404: "identity.session.not_found"})
 def sessions_destroy(p):
-    identity.logout(sessions.from_cookie(), RequestInfo.current())
+    identity.logout(sessions.from_cookie(), RequestInfo.current(), request.headers.get("X-CSRF-Token"))
     return "", 204
 
 

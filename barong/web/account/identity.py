@@ -253,7 +253,7 @@ def logout():
     s = sessions.from_cookie()  # CSRFProtect has already checked the form's token
     if s is not None:
         try:
-            identity.logout(s, RequestInfo.current())
+            identity.logout(s, RequestInfo.current(), csrf_checked=True)
         except BarongError:
             pass
     flash(_("You are signed out."), "info")

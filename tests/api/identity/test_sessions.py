@@ -7,7 +7,7 @@ import pytest
 from barong.extensions import db
 from barong.models import Profile, SessionRecord
 from barong.services import users
-from tests.helpers import DEFAULT_PASSWORD, UA, totp_now
+from tests.helpers import DEFAULT_PASSWORD, UA, logout, totp_now
 
 from .support import API, activities_of, counts, events_named
 
@@ -160,7 +160,7 @@ class TestLogout:
     def test_logout_destroys_the_session(self, client, make_user, app):
         user = make_user()
         login(client, user.email)
-        resp = client.delete(f"{API}/sessions")
+        resp = logout(client)
         assert resp.status_code == 204 and resp.data == b""
         assert app.config["BARONG_SESSION_NAME"] in resp.headers["Set-Cookie"]
         assert db.session.query(SessionRecord).count() == 0
@@ -172,7 +172,7 @@ class TestLogout:
         user = make_user()
         login(client, user.email)
         cookie = client.get_cookie(app.config["BARONG_SESSION_NAME"]).value
-        client.delete(f"{API}/sessions")
+        logout(client)
         client.set_cookie(app.config["BARONG_SESSION_NAME"], cookie)
         assert client.get(ME).status_code == 401
 
@@ -180,7 +180,7 @@ class TestLogout:
         """Logout uses the cookie only (no UA/IP check), as Barong."""
         user = make_user()
         login(client, user.email)
-        resp = client.delete(f"{API}/sessions", headers={"User-Agent": "other-agent"})
+        resp = logout(client, headers={"User-Agent": "other-agent"})
         assert resp.status_code == 204
 
 

@@ -1,7 +1,7 @@
 """End-to-end smoke: signup → mail → confirm → login → me → logout → reset."""
 from barong.extensions import db
 from barong.models import User
-from tests.helpers import DEFAULT_PASSWORD, token_from_mail
+from tests.helpers import DEFAULT_PASSWORD, logout, token_from_mail
 
 
 def test_signup_confirm_login_reset(client, make_user, mailbox):
@@ -21,7 +21,7 @@ def test_signup_confirm_login_reset(client, make_user, mailbox):
     assert resp.get_json() == {"errors": ["identity.user.active_or_doesnt_exist"]}
     me = client.get("/api/v2/barong/resource/users/me")
     assert me.status_code == 200 and me.get_json()["email"] == "alice@example.com"
-    assert client.delete("/api/v2/barong/identity/sessions").status_code == 204
+    assert logout(client).status_code == 204
     assert client.get("/api/v2/barong/resource/users/me").status_code == 401
     resp = client.post("/api/v2/barong/identity/users/password/generate_code", json={"email": "alice@example.com"})
     assert resp.status_code == 201

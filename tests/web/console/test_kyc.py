@@ -287,7 +287,8 @@ def test_release_lets_another_reviewer_decide(operator, console, applicant):
     assert resp.status_code == 302 and fresh(user).review_claimed_by is None
 
 
-def test_pdf_documents_are_previewed_in_page(operator, console, make_user):
+def test_pdf_documents_are_sandboxed_downloads(operator, console, make_user):
+    """A PDF may carry JavaScript: the console links it as an attachment, never an inline viewer."""
     from datetime import date as _date
 
     from barong.services import documents, unit_of_work
@@ -300,10 +301,11 @@ def test_pdf_documents_are_previewed_in_page(operator, console, make_user):
     client = console(operator("admin"))
     body = client.get(f"/admin/kyc/{user.uid}").get_data(as_text=True)
     doc = db.session.query(Document).filter_by(user_id=user.id).one()
-    assert f'<object data="/admin/documents/{doc.id}/file" type="application/pdf"' in body
+    assert f'<a class="file" href="/admin/documents/{doc.id}/file">' in body and "<object" not in body
     resp = client.get(f"/admin/documents/{doc.id}/file")
     assert resp.status_code == 200 and resp.mimetype == "application/pdf" and resp.data.startswith(b"%PDF")
-    assert "attachment" not in resp.headers.get("Content-Disposition", "")
+    assert resp.headers["Content-Disposition"].startswith("attachment")
+    assert resp.headers["Content-Security-Policy"] == "sandbox; default-src 'none'"
 
 
 def test_refusal_without_javascript_writes_nothing(operator, console, make_user, app):

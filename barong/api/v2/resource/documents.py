@@ -1,14 +1,14 @@
 """resource/documents: KYC document uploads (multipart `upload[]`, one or several files)."""
 from __future__ import annotations
 
-from flask import jsonify, send_file
+from flask import jsonify
 
 from barong.api import entities
 from barong.api.auth import api_auth
 from barong.api.params import Param, document, no_content, use_params
 from barong.api.v2.resource import bp, me
 from barong.errors import BarongError, NotFound
-from barong.services import documents
+from barong.services import documents, uploads
 
 SCOPE = "resource.document"
 
@@ -66,5 +66,4 @@ def documents_upload(document_id):
     path = documents.path_for(doc)
     if not path.is_file():
         raise NotFound()
-    return send_file(path, mimetype=doc.content_type or "application/octet-stream", as_attachment=False,
-                     download_name=doc.upload_name or doc.upload, max_age=0)
+    return uploads.send_stored(path, doc.upload_name or doc.upload)

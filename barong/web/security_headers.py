@@ -1,0 +1,63 @@
+"""Security headers on every response (one after_request hook, registered by create_app).
+
+* every response: `X-Content-Type-Options: nosniff`; HSTS when BARONG_DOMAIN is https;
+* HTML: a Content-Security-Policy (scripts and styles from our origin only — htmx and
+  app.js are vendored under static/ — inline `style=""` attributes allowed, no inline
+  script, no plugin, `frame-ancestors 'none'`), `X-Frame-Options: DENY`,
+  `Referrer-Policy: same-origin`, and `Cache-Control: no-store` (site and console pages
+  show account data or carry a CSRF token: none may sit in a shared or back-button cache);
+* anything else under /api/v2/barong (except the public area and the OpenAPI document),
+  /accounts and /admin (JSON, CSV exports, files): `Cache-Control: no-store`.
+
+A response that set a header itself keeps it (uploads.send_stored's sandboxing CSP).
+The gateway check (/api/v2/auth/…) answers nginx, not a browser: it gets nosniff only,
+so its hot path pays one string test.
+"""
+from __future__ import annotations
+
+import functools
+
+from flask import Flask
+
+from barong import flaskctx
+
+RECAPTCHA = "https://www.google.com https://www.gstatic.com"
+HSTS = "max-age=31536000; includeSubDomains"
+_PUBLIC_API = ("/api/v2/barong/public/", "/api/v2/barong/swagger", "/api/v2/barong/openapi")
+_PRIVATE = ("/api/v2/barong/", "/accounts/", "/admin/")
+
+
+@functools.lru_cache(maxsize=4)
+def content_security_policy(captcha: str | None = None) -> str:
+    script = "'self'" + (f" {RECAPTCHA}" if captcha == "recaptcha" else "")
+    frame = f"frame-src {RECAPTCHA}; " if captcha == "recaptcha" else ""
+    return ("default-src 'self'; "
+            f"script-src {script}; "
+            "style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; "
+            "object-src 'none'; "
+            "base-uri 'self'; "
+            "form-action 'self'; "
+            f"{frame}"
+            "frame-ancestors 'none'")
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def _security_headers(response):
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        path = flaskctx.request().path
+        if path.startswith("/api/v2/auth"):
+            return response
+        config = flaskctx.app().config
+        if str(config.get("BARONG_DOMAIN") or "").lower().startswith("https://"):
+            headers.setdefault("Strict-Transport-Security", HSTS)
+        if response.mimetype == "text/html":
+            headers.setdefault("Content-Security-Policy", content_security_policy(config.get("BARONG_CAPTCHA")))
+            headers.setdefault("X-Frame-Options", "DENY")
+            headers.setdefault("Referrer-Policy", "same-origin")
+            headers.setdefault("Cache-Control", "no-store")
+        elif path.startswith(_PRIVATE) and not path.startswith(_PUBLIC_API):
+            headers.setdefault("Cache-Control", "no-store")  # JSON, CSV exports, files
+        return response
