@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 3
+# flask seed and the server read them: without BARONG_DOMAIN, mail links go to http://$(HOST):$(PORT)
+export HOST PORT
 # the suite runs on both cores (pytest-xdist; one PostgreSQL database per worker)
 PYTEST_WORKERS ?= -n 2
 export FLASK_APP := app

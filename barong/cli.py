@@ -14,7 +14,7 @@ def register_commands(app: Flask) -> None:
 
         created = seeding.seed()
         unit_of_work.commit()
-        click.echo("seeded: " + ", ".join(f"{k}={v}" for k, v in created.items()))
+        click.echo(seeding.summary(created, seeding.present()))
 
     mail = AppGroup("mail", help="Mail delivery.")
 

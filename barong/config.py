@@ -51,6 +51,21 @@ def _positive_float(env, name, default):
     return value
 
 
+def _domain(env) -> str:
+    """BARONG_DOMAIN, or where `make run` listens (`http://HOST:PORT`, defaults 127.0.0.1:8000)
+    so the links in mails and document URLs point at this server (a wildcard bind → 127.0.0.1)."""
+    explicit = _str(env, "BARONG_DOMAIN", None)
+    if explicit is not None:
+        return explicit.rstrip("/")
+    host = _str(env, "HOST", "127.0.0.1").strip()
+    port = _int(env, "PORT", 8000, minimum=1)
+    if host in ("0.0.0.0", "::", "[::]", "*"):
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 literal
+    return f"http://{host}:{port}"
+
+
 def _bool(env, name, default):
     raw = env.get(name)
     if raw is None or raw == "":
@@ -130,7 +145,7 @@ def from_env(env=None) -> dict:
         "BARONG_SMTP_TIMEOUT": _positive_float(env, "BARONG_SMTP_TIMEOUT", 5.0),
         "BARONG_SENDER_EMAIL": _str(env, "BARONG_SENDER_EMAIL", "noreply@barong.io"),
         "BARONG_SENDER_NAME": _str(env, "BARONG_SENDER_NAME", "Barong"),
-        "BARONG_DOMAIN": _str(env, "BARONG_DOMAIN", "http://127.0.0.1:8000").rstrip("/"),
+        "BARONG_DOMAIN": _domain(env),
         "BARONG_PHONE_VERIFICATION": _choice(env, "BARONG_PHONE_VERIFICATION", "mock", ("mock", "twilio")),
         "BARONG_MOCK_SMS_CODE": _str(env, "BARONG_MOCK_SMS_CODE", None),
         "BARONG_TWILIO_ACCOUNT_SID": _str(env, "BARONG_TWILIO_ACCOUNT_SID", None),

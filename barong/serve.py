@@ -125,6 +125,8 @@ def main(argv=None) -> None:
     parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
     parser.add_argument("--workers", default=os.environ.get("WORKERS", "3"))
     args = parser.parse_args(argv)
+    # the app derives BARONG_DOMAIN (links in mails, document URLs) from where it listens when unset
+    os.environ["HOST"], os.environ["PORT"] = str(args.host), str(args.port)
     _die_with_parent()
     web = gunicorn_argv(args.host, args.port, args.workers)
     if not os.environ.get("BARONG_EVENT_API_RABBITMQ_HOST"):

@@ -69,5 +69,24 @@ def seed_admin() -> int:
     return 1
 
 
+def present() -> dict:
+    """What the database holds of the seeds' kinds (a second `flask seed` reports it)."""
+    admin_email = current_app.config.get("BARONG_ADMIN_EMAIL")
+    return {"levels": db.session.query(Level).count(), "permissions": db.session.query(Permission).count(),
+            "restrictions": db.session.query(Restriction).count(),
+            "admin": int(bool(admin_email) and users.by_email(admin_email) is not None),
+            "superadmins": db.session.query(User).filter_by(role="superadmin").count()}
+
+
+def summary(created: dict, now: dict) -> str:
+    """One line for `flask seed`: what was added, or "already seeded" with what is present."""
+    def counts(d):
+        return ", ".join(f"{k}={v}" for k, v in d.items())
+
+    if not any(created.values()):
+        return f"already seeded (nothing added): {counts(now)}"
+    return f"seeded: {counts(created)} (now present: {counts(now)})"
+
+
 def admin_exists() -> bool:
     return db.session.query(User.id).filter_by(role="superadmin").first() is not None
