@@ -30,6 +30,7 @@ from barong.events import broker_configured, envelope, exchange_for, routing_key
 from barong.events.publisher import BrokerUnavailable, Publisher, PublishRejected
 from barong.extensions import db
 from barong.models import OutboxEvent, utcnow
+from barong.services import events
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ def publish_batch(publisher: Publisher, limit: int = BATCH_SIZE, max_attempts: i
     for event in batch:
         event.attempts = (event.attempts or 0) + 1
         try:
-            body = json.dumps(envelope.sign(json.loads(event.payload), event.event_id, key),
+            body = json.dumps(envelope.sign(events.payload_of(event), event.event_id, key),
                               separators=(",", ":"), ensure_ascii=False).encode()
         except Exception as exc:  # a payload we cannot sign: that event's fault only
             if _fail(event, f"sign: {exc!r}", max_attempts):

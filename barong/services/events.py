@@ -37,6 +37,47 @@ def user_summary(user, omit_nulls: bool = False) -> dict:
     return {k: v for k, v in data.items() if v is not None} if omit_nulls else data
 
 
+#: record/changes fields kept encrypted in `event_outbox.payload`, as their columns are
+#: (documents.doc_number; profiles' first/last name, dob, address): an outbox row, a dump or
+#: a backup holds them only sealed with the at-rest key; `payload_of` opens them for the
+#: dispatcher, so the published event carries them as the original's does.
+SEALED_FIELDS = frozenset({"doc_number", "first_name", "last_name", "dob", "address"})
+_SEALED = "$sealed"
+
+
+def seal(part):
+    """`part` (a record or changes dict) with SEALED_FIELDS values encrypted (top level)."""
+    if not isinstance(part, dict):
+        return part
+    from barong.security.crypto import encrypt
+
+    return {k: {_SEALED: encrypt(json.dumps(v, default=str))} if k in SEALED_FIELDS and v is not None else v
+            for k, v in part.items()}
+
+
+def _unseal(part):
+    if not isinstance(part, dict):
+        return part
+    from barong.security.crypto import decrypt
+
+    out = {}
+    for k, v in part.items():
+        if isinstance(v, dict) and set(v) == {_SEALED}:
+            clear = decrypt(v[_SEALED])
+            v = json.loads(clear) if clear is not None else None
+        out[k] = v
+    return out
+
+
+def payload_of(event: OutboxEvent | str) -> dict:
+    """The event's payload as published: `{record, name[, changes]}` with sealed fields opened."""
+    payload = json.loads(event if isinstance(event, str) else event.payload)
+    for part in ("record", "changes"):
+        if part in payload:
+            payload[part] = _unseal(payload[part])
+    return payload
+
+
 def emit(name: str, record: dict, changes: dict | None = None) -> OutboxEvent:
     """Record the event in the outbox, in the caller's transaction (so it exists iff the
     change that caused it is committed). After the commit the in-process subscribers
@@ -46,9 +87,9 @@ def emit(name: str, record: dict, changes: dict | None = None) -> OutboxEvent:
     the commit and the mailer leaves a row the mail retry finds."""
     from barong.services import mail
 
-    payload = {"record": record, "name": name}
+    payload = {"record": seal(record), "name": name}
     if changes:
-        payload["changes"] = changes
+        payload["changes"] = seal(changes)
     event = OutboxEvent(event_id=str(uuid.uuid4()), name=name, payload=json.dumps(payload, default=str),
                         state="pending", attempts=0, mail_attempts=0,
                         mail_state="pending" if mail.sends_mail(name) else None)
