@@ -121,3 +121,88 @@ def test_error_statuses_are_documented(doc):
         "$ref": "#/components/schemas/Errors"}
     ping = doc["paths"]["/api/v2/barong/public/ping"]["get"]["responses"]
     assert "400" not in ping and "422" not in ping
+
+
+# ---- issue 13, item 13: the document describes what the server does ----------------------
+
+def test_api_key_scheme_is_the_three_headers_together(doc):
+    schemes = doc["components"]["securitySchemes"]
+    assert {schemes[n]["name"] for n in ("apiKey", "apiKeyNonce", "apiKeySignature")} == {
+        "X-Auth-Apikey", "X-Auth-Nonce", "X-Auth-Signature"}
+    assert all(schemes[n] == {**schemes[n], "type": "apiKey", "in": "header"}
+               for n in ("apiKey", "apiKeyNonce", "apiKeySignature"))
+    me = doc["paths"]["/api/v2/barong/resource/users/me"]["get"]
+    assert {"apiKey": [], "apiKeyNonce": [], "apiKeySignature": []} in me["security"]  # ONE requirement
+
+
+def test_cookie_scheme_needs_the_csrf_header_on_writes(doc):
+    schemes = doc["components"]["securitySchemes"]
+    assert schemes["session"]["in"] == "cookie" and schemes["csrf"] == {**schemes["csrf"], "in": "header",
+                                                                         "name": "X-CSRF-Token"}
+    write = doc["paths"]["/api/v2/barong/resource/api_keys"]["post"]["security"]
+    read = doc["paths"]["/api/v2/barong/resource/api_keys"]["get"]["security"]
+    assert {"session": [], "csrf": []} in write and {"session": []} in read
+
+
+def test_blank_refused_params_have_min_length(doc):
+    resend = doc["paths"]["/api/v2/barong/identity/users/email/generate_code"]["post"]
+    schema = resend["requestBody"]["content"]["application/json"]["schema"]
+    assert schema["properties"]["email"]["minLength"] == 1 and schema["properties"]["email"]["maxLength"] == 10_000
+    login = doc["paths"]["/api/v2/barong/identity/sessions"]["post"]["requestBody"]["content"]
+    assert "minLength" not in login["application/json"]["schema"]["properties"]["otp_code"]  # blank allowed
+
+
+def test_integer_params_carry_the_columns_range(doc):
+    params = {p["name"]: p["schema"] for p in doc["paths"]["/api/v2/barong/admin/restrictions"]["delete"]["parameters"]}
+    assert params["id"]["minimum"] == -2 ** 31 and params["id"]["maximum"] == 2 ** 31 - 1
+    upload = doc["paths"]["/api/v2/barong/resource/documents/{document_id}/upload"]["get"]
+    assert upload["parameters"][0]["schema"]["maximum"] == 2 ** 63 - 1
+
+
+def test_management_bodies_are_jws(doc):
+    op = doc["paths"]["/api/v2/barong/management/users"]["post"]
+    schema = op["requestBody"]["content"]["application/json"]["schema"]
+    assert set(schema["required"]) == {"payload", "signatures"}
+    assert schema["properties"]["signatures"]["items"]["required"] == ["protected", "signature"]
+    assert op["security"] == [] and "jws" not in doc["components"]["securitySchemes"]
+    assert {"400", "401", "422", "201"} <= set(op["responses"])
+
+
+def test_every_operation_lists_real_statuses_not_default(doc):
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            codes = set(op["responses"])
+            assert "default" not in codes, (method, path)
+            assert any(c.startswith("2") for c in codes), (method, path, codes)
+            if "/resource/" in path or "/admin/" in path or "/management/" in path or op.get("parameters") \
+                    or op.get("requestBody"):
+                assert any(c.startswith("4") for c in codes), (method, path, codes)
+            for code, response in op["responses"].items():
+                if code.startswith("4"):
+                    assert response["content"]["application/json"]["schema"] == {
+                        "$ref": "#/components/schemas/Errors"}
+    errors = doc["components"]["schemas"]["Errors"]
+    assert errors["required"] == ["errors"] and errors["properties"]["errors"]["minItems"] == 1
+
+
+def test_no_content_successes_are_documented_and_sent_without_a_body_type(doc, client, make_user, mailbox):
+    op = doc["paths"]["/api/v2/barong/identity/users/email/generate_code"]["post"]
+    assert "content" not in op["responses"]["201"]
+    resp = client.post("/api/v2/barong/identity/users/email/generate_code", json={"email": "x@example.com"})
+    assert resp.status_code == 201 and resp.data == b"" and "Content-Type" not in resp.headers
+
+
+@pytest.mark.parametrize("method,path,allowed", [
+    ("put", "/api/v2/barong/identity/sessions", {"POST", "DELETE"}),
+    ("patch", "/api/v2/barong/resource/users/me", {"GET", "DELETE"}),
+    ("post", "/api/v2/barong/public/ping", {"GET"}),
+])
+def test_405_lists_the_allowed_methods(client, method, path, allowed):
+    resp = getattr(client, method)(path)
+    assert resp.status_code == 405 and resp.get_json() == {"errors": ["server.method_not_allowed"]}
+    assert allowed <= {m.strip() for m in resp.headers["Allow"].split(",")}
+
+
+def test_rate_limited_operations_list_429(doc):
+    assert "429" in doc["paths"]["/api/v2/barong/resource/otp/enable"]["post"]["responses"]
+    assert "429" not in doc["paths"]["/api/v2/barong/resource/api_keys"]["get"]["responses"]

@@ -53,6 +53,9 @@ def _error_responses(decl, area: str, method: str, has_path_args: bool, view) ->
             errors[404] = "record.not_found and <x>.doesnt_exist"
         elif has_path_args:
             errors[404] = "record.not_found"
+    if method != "GET" and area in _AUTH_AREAS + ("management",):
+        # writes go through labels/profiles: a concurrent change of the same label, an open profile
+        errors[409] = "conflict: label.conflict (concurrent change), state.exists (open profile)"
     if getattr(view, "barong_rate_limited", False):
         errors[429] = "too many requests (Retry-After)"
     errors.update(decl.extra.get("errors") or {})

@@ -180,6 +180,10 @@ def _coerce(p: Param, value):
         if not isinstance(value, dict):
             raise ValueError
         return value
+    if t == "any":  # a JSON string or a JSON object/array; other scalars as Grape's String coerces them
+        if isinstance(value, (dict, list)):
+            return value
+        return clean_text(value) if isinstance(value, str) else json.dumps(value)
     return value
 
 
@@ -281,7 +285,9 @@ def no_content(view):
 
 
 PAGINATION_PARAMS = [
-    Param("page", int, default=1, invalid="non_integer_page", description="page number (from 1)"),
+    # (page - 1) * limit is the SQL OFFSET: it must stay a BIGINT for the largest limit (1000)
+    Param("page", int, default=1, invalid="non_integer_page", description="page number (from 1)",
+          maximum=BIGINT[1] // 1000),
     Param("limit", int, default=100, invalid="non_integer_limit", description="items per page (1..100)"),
 ]
 

@@ -60,11 +60,15 @@ def limit(name: str, per_account: bool = False):
     `per_account` adds the per-address limit (mail-sending endpoints)."""
     limit_string, code = LIMITS[name]
     per_ip = limiter.shared_limit(limit_string, scope=name, error_message=code)
-    if not per_account:
-        return per_ip
-    per_account = limiter.shared_limit(ACCOUNT_LIMITS[name], scope=f"{name}_account", key_func=_account_key,
-                                       error_message=code)
-    return lambda view: per_ip(per_account(view))
+    account = limiter.shared_limit(ACCOUNT_LIMITS[name], scope=f"{name}_account", key_func=_account_key,
+                                   error_message=code) if per_account else (lambda view: view)
+
+    def decorator(view):
+        limited = per_ip(account(view))
+        limited.barong_rate_limited = True  # the OpenAPI document lists 429 for it
+        return limited
+
+    return decorator
 
 
 def reset() -> None:
