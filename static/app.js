@@ -26,14 +26,95 @@
     if (label) { label.hidden = false; label.textContent = bar.value + "%"; }
   });
 
-  // Files over the limit are refused by the server anyway; say so before sending them.
+  // Files over the limit (data-max-size, the server's BARONG_UPLOAD_MAX_SIZE) are refused by
+  // the server anyway: say so next to the field, and never send them (the forms are
+  // `novalidate`, so the browser's own validity check would not stop the submit).
+  function oversized(input) {
+    var max = parseInt(input.getAttribute("data-max-size"), 10);
+    if (!max) { return false; }
+    return Array.prototype.some.call(input.files || [], function (f) { return f.size > max; });
+  }
+
+  function showSize(input, tooBig) {
+    var message = input.getAttribute("data-too-large") || "This file is too large.";
+    var id = (input.id || input.name) + "-size-error";
+    var note = document.getElementById(id);
+    input.setCustomValidity(tooBig ? message : "");
+    if (tooBig && !note) {
+      note = document.createElement("p");
+      note.className = "error";
+      note.id = id;
+      note.setAttribute("role", "alert");
+      input.insertAdjacentElement("afterend", note);
+      var described = input.getAttribute("aria-describedby");
+      input.setAttribute("aria-describedby", described ? described + " " + id : id);
+    }
+    if (note) { note.textContent = tooBig ? message : ""; note.hidden = !tooBig; }
+    if (tooBig) { input.setAttribute("aria-invalid", "true"); } else if (note) { input.removeAttribute("aria-invalid"); }
+  }
+
   document.addEventListener("change", function (evt) {
     var input = evt.target;
     if (!input.matches || !input.matches("input[type=file][data-max-size]")) { return; }
-    var max = parseInt(input.getAttribute("data-max-size"), 10);
-    var tooBig = Array.prototype.some.call(input.files || [], function (f) { return f.size > max; });
-    input.setCustomValidity(tooBig ? (input.getAttribute("data-too-large") || "Too large") : "");
-    if (tooBig) { input.reportValidity(); }
+    showSize(input, oversized(input));
+  });
+
+  // One submission per form, however often it is clicked (or Enter is pressed): a form
+  // in flight ignores further submits until htmx's request has finished (a plain form:
+  // until the page is left, or a few seconds). Runs in the capture phase, before htmx's own
+  // listener on the form. The server refuses a replay anyway (one-time form nonces).
+  var PLAIN_FORM_RELEASE_MS = 5000;
+
+  function viaHtmx(form) {
+    return form.matches("[hx-post],[hx-put],[hx-patch],[hx-delete],[hx-get],[data-hx-post],[data-hx-get]");
+  }
+
+  function buttons(form) {
+    return Array.prototype.slice.call(form.querySelectorAll("button[type=submit], button:not([type]), input[type=submit]"));
+  }
+
+  function release(form) {
+    if (!form || !form.dataset || !form.dataset.submitting) { return; }
+    delete form.dataset.submitting;
+    form.removeAttribute("aria-busy");
+    buttons(form).forEach(function (b) {
+      if (b.dataset.lockedBySubmit) { b.disabled = false; delete b.dataset.lockedBySubmit; }
+    });
+  }
+
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    if (!(form instanceof HTMLFormElement) || form.hasAttribute("data-allow-resubmit")) { return; }
+    var tooBig = Array.prototype.filter.call(form.querySelectorAll("input[type=file][data-max-size]"), oversized);
+    if (tooBig.length || form.dataset.submitting) {
+      evt.preventDefault();
+      evt.stopImmediatePropagation();
+      tooBig.forEach(function (input) { showSize(input, true); });
+      if (tooBig.length) { tooBig[0].focus(); }
+      return;
+    }
+    form.dataset.submitting = "1";
+    form.setAttribute("aria-busy", "true");
+    // disabled after the event: the browser and htmx read the form (and its submitter) first
+    setTimeout(function () {
+      if (!form.dataset.submitting) { return; }
+      buttons(form).forEach(function (b) {
+        if (!b.disabled) { b.disabled = true; b.dataset.lockedBySubmit = "1"; }
+      });
+    }, 0);
+    if (!viaHtmx(form)) { setTimeout(function () { release(form); }, PLAIN_FORM_RELEASE_MS); }
+  }, true);
+
+  ["htmx:afterRequest", "htmx:sendError", "htmx:timeout"].forEach(function (name) {
+    document.addEventListener(name, function (evt) {
+      var elt = evt.detail && evt.detail.elt;
+      release(elt && elt.closest ? elt.closest("form") : null);
+    });
+  });
+
+  // Back to a page kept in the browser's cache: its forms can be sent again.
+  window.addEventListener("pageshow", function () {
+    Array.prototype.forEach.call(document.forms, release);
   });
 
   // Errors htmx does not swap (403, 404, 413, 429, 500…): tell the user instead of doing nothing.

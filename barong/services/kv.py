@@ -36,6 +36,31 @@ def set(key: str, value: str, ttl: int) -> None:  # noqa: A001 - mirrors a cache
     db.session.flush()
 
 
+def add(key: str, value: str, ttl: int) -> bool:
+    """Set `key` only when it is absent (or expired); True when this call set it.
+
+    Atomic however many requests race on any worker or host: Redis `SET NX`; in the
+    database the row's primary key (a concurrent insert of the same key waits for the
+    first transaction and then fails). On that failure the request's transaction is
+    rolled back (the caller refuses the request, so nothing of it is kept); and since the
+    mark joins the request's unit of work, a refused request leaves no mark either."""
+    r = _redis()
+    if r is not None:
+        return bool(r.set(f"barong:kv:{key}", value, ex=max(1, int(ttl)), nx=True))
+    from sqlalchemy.exc import IntegrityError
+
+    now = int(time.time())
+    db.session.query(KVEntry).filter(KVEntry.key == key, KVEntry.expires_at <= now).delete(
+        synchronize_session=False)
+    db.session.add(KVEntry(key=key, value=value, expires_at=now + max(1, int(ttl))))
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        return False
+    return True
+
+
 def get(key: str) -> str | None:
     r = _redis()
     if r is not None:

@@ -9,6 +9,8 @@ from wtforms import (BooleanField, DateField, EmailField, HiddenField, MultipleF
                      SelectField, StringField)
 from wtforms.validators import DataRequired, Length, Optional
 
+from barong.web.form_nonce import NonceField
+
 REQUIRED = _l("This field is required.")
 
 
@@ -62,6 +64,7 @@ class ActionForm(FlaskForm):
 
 
 class PhoneForm(FlaskForm):
+    form_nonce = NonceField("phone")
     phone_number = StringField(_l("Phone number"), validators=[required(), Length(max=32)])
     channel = SelectField(_l("Send the code by"), choices=[("sms", _l("SMS")), ("call", _l("Voice call"))],
                           default="sms")
@@ -72,6 +75,7 @@ class PhoneVerifyForm(FlaskForm):
 
 
 class ProfileForm(FlaskForm):
+    form_nonce = NonceField("profile")
     first_name = StringField(_l("First name"), validators=[Optional(), Length(max=255)])
     last_name = StringField(_l("Last name"), validators=[Optional(), Length(max=255)])
     dob = DateField(_l("Date of birth"), validators=[Optional()],
@@ -84,6 +88,7 @@ class ProfileForm(FlaskForm):
 
 
 class DocumentForm(FlaskForm):
+    form_nonce = NonceField("documents")
     doc_type = SelectField(_l("Document type"), validators=[required()], choices=[])
     doc_number = StringField(_l("Document number"), validators=[required(), Length(max=128)])
     doc_expire = DateField(_l("Expiry date"), validators=[Optional()])
@@ -93,6 +98,7 @@ class DocumentForm(FlaskForm):
 
 
 class AddressForm(FlaskForm):
+    form_nonce = NonceField("address")
     country = SelectField(_l("Country"), validators=[required()], choices=[])
     city = StringField(_l("City"), validators=[Optional(), Length(max=255)])
     postcode = StringField(_l("Postcode"), validators=[Optional(), Length(max=32)])
@@ -101,6 +107,7 @@ class AddressForm(FlaskForm):
 
 
 class ApiKeyCreateForm(FlaskForm):
+    form_nonce = NonceField("api_key")
     algorithm = SelectField(_l("Algorithm"), choices=[("HS256", "HS256")], default="HS256")
     scope = StringField(_l("Scope (optional, comma-separated)"), validators=[Optional(), Length(max=255)])
     totp_code = StringField(_l("2FA code"), validators=[required(), Length(max=16)])

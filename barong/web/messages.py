@@ -133,6 +133,10 @@ MESSAGES = {
     "server.bad_request": _l("The request could not be understood."),
     "server.redis.unavailable": _l("The service is briefly unavailable. Please try again in a moment."),
     "csrf": _l("Your form expired. Reload the page and try again."),
+    # one-time form nonces (barong/web/form_nonce.py)
+    "form.replayed": _l("This form was already sent (a second click?) and was not stored again. Check the page "
+                        "before sending it once more."),
+    "form.expired": _l("This form has expired. Check the fields and send it again."),
 }
 
 #: codes whose message belongs to a particular field of the form that caused them
@@ -180,7 +184,7 @@ FIELDS = {
 FORM_LEVEL = {"resource.api_key.2fa_disabled", "identity.session.invalid_params", "identity.session.locked",
               "identity.session.banned", "identity.session.deleted", "identity.session.not_active",
               "resource.documents.limit_reached", "resource.documents.limit_will_be_reached",
-              "key_holder_account.invalid", "server.too_many_requests"}
+              "key_holder_account.invalid", "server.too_many_requests", "form.replayed", "form.expired"}
 
 
 def message_for(code: str | None) -> str:

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from barong.errors import BarongError
 from barong.services import api_keys
 from barong.services.request_info import RequestInfo
+from barong.web import form_nonce
 from barong.web.account import bp
 from barong.web.forms import ApiKeyCreateForm, TotpForm
 from barong.web.messages import apply_error
@@ -44,6 +45,7 @@ def api_keys_create():
     form.algorithm.choices = [(a, a) for a in api_keys.ALGORITHMS]
     if form.validate_on_submit():
         try:
+            form_nonce.consume_for(form)
             key, secret = api_keys.create(current_user, form.algorithm.data, form.scope.data or None,
                                           otp_code=form.totp_code.data.strip(), info=RequestInfo.current())
         except BarongError as err:

@@ -16,6 +16,7 @@ from barong.services import documents, phones, profiles
 from barong.services.rate_limits import limit
 from barong.services.request_info import RequestInfo
 from barong.settings import settings
+from barong.web import form_nonce
 from barong.web.account import bp
 from barong.web.forms import ActionForm, AddressForm, DocumentForm, PhoneForm, PhoneVerifyForm, ProfileForm
 from barong.web.messages import apply_error, message_for
@@ -77,6 +78,7 @@ def phones_add():
     form = PhoneForm()
     if form.validate_on_submit():
         try:
+            form_nonce.consume_for(form)
             phones.add(current_user, form.phone_number.data.strip(), RequestInfo.current(), form.channel.data)
         except BarongError as err:
             apply_error(form, err, default_field="phone_number")
@@ -171,12 +173,15 @@ def profile_save():
         fields = {name: form[name].data for name in PROFILE_FIELDS}
         fields = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in fields.items()}
         try:
+            form_nonce.consume_for(form)
             if profiles.open_profile(current_user) is not None:
                 profiles.update(current_user, fields, confirm=form.confirm.data)
             else:
                 profiles.create(current_user, fields, confirm=form.confirm.data)
         except BarongError as err:
             apply_error(form, err)
+            if err.code == "form.replayed":  # a submitted profile's page shows no form to carry the message
+                flash(message_for(err.code), "error")
         else:
             flash(_("Your profile was submitted for verification.") if form.confirm.data
                   else _("Your profile draft was saved."), "success")
@@ -217,6 +222,7 @@ def _documents_context(form=None, address_form=None) -> dict:
                      "state": private.get(key)})
     return {"rows": rows, "form": form, "address_form": address_form,
             "max_size": current_app.config["BARONG_UPLOAD_MAX_SIZE"],
+            "too_large": message_for("upload.max_size_error"),  # the server's words, shown before sending
             "expire_required": current_app.config["BARONG_REQUIRED_DOCS_EXPIRE"],
             "document_state": private.get("document"), "address_state": private.get("address")}
 
@@ -240,6 +246,7 @@ def documents_upload():
         else:
             identificator, current = None, "front_side"
             try:
+                form_nonce.consume_for(form)
                 for category, name, files in groups:
                     if not files:
                         continue
@@ -281,6 +288,7 @@ def address_upload():
             form.upload.errors = list(form.upload.errors) + [message_for("resource.address.missing_upload")]
         else:
             try:
+                form_nonce.consume_for(form)
                 documents.create_address(current_user, files, form.country.data, form.address.data.strip(),
                                          city=(form.city.data or "").strip(), postcode=(form.postcode.data or "").strip())
             except BarongError as err:

@@ -8,14 +8,21 @@ from barong.models import APIKey
 from barong.security.crypto import decrypt
 from tests.helpers import login_as
 from tests.web.account.conftest import HX
-from tests.web.account.pages import field_error, html
+from tests.web.account.pages import field_error, html, with_nonce
 
 
-def test_keys_need_2fa(client, signed_in):
+def test_keys_need_2fa(app, client, signed_in):
     user = signed_in()
     page = html(client.get("/accounts/api-keys"))
     assert "API keys need two-factor authentication" in page and 'id="api-key-form"' not in page
-    resp = client.post("/accounts/api-keys", data={"algorithm": "HS256", "totp_code": "123456"})
+    from flask_login import login_user
+
+    from barong.web import form_nonce
+
+    with app.test_request_context():  # the page shows no form: a nonce issued for this user
+        login_user(user)
+        nonce = form_nonce.issue("api_key")
+    resp = client.post("/accounts/api-keys", data={"algorithm": "HS256", "totp_code": "123456", "form_nonce": nonce})
     assert resp.status_code == 422 and "Turn on two-factor authentication first" in html(resp)
     assert db.session.query(APIKey).count() == 0
 
@@ -23,11 +30,12 @@ def test_keys_need_2fa(client, signed_in):
 def test_create_shows_the_secret_once(client, make_user, totp):
     user = make_user(otp=True)
     login_as(client, user, otp_code=totp(user))
-    wrong = client.post("/accounts/api-keys", data={"algorithm": "HS256", "totp_code": "000000"}, headers=HX)
+    wrong = client.post("/accounts/api-keys", data=with_nonce(client, "/accounts/api-keys",
+                                                              {"algorithm": "HS256", "totp_code": "000000"}), headers=HX)
     assert wrong.status_code == 422 and "not valid" in field_error(wrong, "totp_code")
     assert db.session.query(APIKey).count() == 0
-    resp = client.post("/accounts/api-keys", data={"algorithm": "HS256", "scope": "trade, read",
-                                                   "totp_code": totp(user)}, headers=HX)
+    resp = client.post("/accounts/api-keys", data=with_nonce(client, "/accounts/api-keys", {
+        "algorithm": "HS256", "scope": "trade, read", "totp_code": totp(user)}), headers=HX)
     assert resp.status_code == 200 and "no-store" in resp.headers["Cache-Control"]
     body = html(resp)
     secret = re.search(r'id="new-key-secret">([0-9a-f]{32})<', body).group(1)
@@ -40,7 +48,8 @@ def test_create_shows_the_secret_once(client, make_user, totp):
 def test_disable_enable_delete_with_a_code(client, make_user, totp):
     user = make_user(otp=True)
     login_as(client, user, otp_code=totp(user))
-    client.post("/accounts/api-keys", data={"algorithm": "HS256", "totp_code": totp(user)})
+    client.post("/accounts/api-keys", data=with_nonce(client, "/accounts/api-keys",
+                                                      {"algorithm": "HS256", "totp_code": totp(user)}))
     key = db.session.query(APIKey).one()
     field = f"k{key.kid}-totp_code"
     no_code = client.post(f"/accounts/api-keys/{key.kid}/disable", data={field: "000000"})
