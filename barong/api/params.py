@@ -112,6 +112,8 @@ def raw_params() -> dict:
     if request.method not in ("GET", "HEAD"):
         if request.form:
             for key in request.form:
+                if not key:  # a multipart part without a name (werkzeug: None) is no parameter
+                    continue
                 values = request.form.getlist(key)
                 data[key] = values if key.endswith("[]") or len(values) > 1 else values[0]
         if request.is_json or (request.data and request.mimetype in ("", "text/plain") and

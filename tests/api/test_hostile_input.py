@@ -187,3 +187,11 @@ def test_unexpected_exception_under_api_is_json_500(client, app, monkeypatch, ca
     assert_json_error(resp, 500, ["server.internal_error"])
     assert b"secret-looking" not in resp.data
     assert "hunter2-Secret" not in caplog.text
+
+
+def test_multipart_part_without_a_name_is_ignored(member):
+    """Found by schemathesis: a part with no `name` was a None key in the form (500)."""
+    body = (b"--XB\r\nContent-Disposition: form-data\r\n\r\n{}\r\n"
+            b"--XB\r\nContent-Disposition: form-data; name=\"country\"\r\n\r\nx\r\n--XB--\r\n")
+    resp = member.post(f"{B}/resource/addresses", data=body, content_type="multipart/form-data; boundary=XB")
+    assert resp.status_code in (400, 422) and resp.mimetype == "application/json", resp.data[:300]
