@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 import statistics
+import threading
 import time
 import uuid
 
@@ -83,6 +84,31 @@ def _member(a, sink, ip=None):
     return c, address
 
 
+class _Busy:
+    """Traffic on A while the admin call runs (another user's cookie requests and pings),
+    so every worker has looked at its caches a moment before the call answers — as on a
+    live exchange — and a worker trusting a stamp it read a few ms ago would be caught."""
+
+    def __init__(self, base_url, admin):
+        self.client = _Client(base_url, admin.ip)
+        self.client.cookies.update(admin.cookies)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self.stop.is_set():
+            self.client.get(PING)
+            self.client.get(ME)
+
+    def __enter__(self):
+        self.thread.start()
+        time.sleep(0.2)
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()  # not joined: the checks below start at once, while its last requests finish
+
+
 def _statuses(client, base_url, path, n=10) -> list[int]:
     return [client.get(base_url + path).status_code for _ in range(n)]
 
@@ -111,16 +137,19 @@ def test_a_restriction_holds_for_the_next_request_on_every_worker_and_host(hosts
     assert _statuses(victim, a.url, PING) == [200] * 10  # every worker has the restrictions cached
     assert _statuses(victim, b.url, PING) == [200] * 10
 
-    resp = admin.api("POST", "admin/restrictions", json={"category": "blacklist", "scope": "ip",
-                                                         "value": victim.ip})
-    answered = time.monotonic()
+    with _Busy(a.url, admin):
+        resp = admin.api("POST", "admin/restrictions", json={"category": "blacklist", "scope": "ip",
+                                                             "value": victim.ip})
+        answered = time.monotonic()
     assert resp.status_code == 201, resp.text
     assert _statuses(victim, a.url, PING) == [401] * 10  # the very next request, on both workers
     assert victim.get(a.url + PING).json() == {"errors": ["authz.restrict.blacklist"]}
     _follows("restriction created", victim, b.url, PING, 401, answered)
 
-    resp = admin.api("DELETE", "admin/restrictions", params={"id": _restriction_id(admin, victim.ip)})
-    answered = time.monotonic()
+    restriction_id = _restriction_id(admin, victim.ip)
+    with _Busy(a.url, admin):
+        resp = admin.api("DELETE", "admin/restrictions", params={"id": restriction_id})
+        answered = time.monotonic()
     assert resp.status_code == 204, resp.text
     assert _statuses(victim, a.url, PING) == [200] * 10
     _follows("restriction removed", victim, b.url, PING, 200, answered)
@@ -134,8 +163,9 @@ def test_a_revoked_session_is_refused_by_the_next_request_on_every_worker_and_ho
     assert _statuses(second, a.url, ME) == [200] * 10  # cached by every worker of A ...
     assert _statuses(second, b.url, ME) == [200] * 10  # ... and of B (the cookie works on both hosts)
 
-    resp = first.api("DELETE", "resource/sessions")  # "sign out my other sessions"
-    answered = time.monotonic()
+    with _Busy(a.url, admin):
+        resp = first.api("DELETE", "resource/sessions")  # "sign out my other sessions"
+        answered = time.monotonic()
     assert resp.status_code in (200, 204), resp.text
     assert _statuses(second, a.url, ME) == [401] * 10
     _follows("session revoked", second, b.url, ME, 401, answered)
@@ -149,8 +179,9 @@ def test_a_ban_is_refused_by_the_next_request_on_every_worker_and_host(hosts, si
     assert _statuses(member, a.url, ME) == [200] * 10
     assert _statuses(member, b.url, ME) == [200] * 10
 
-    resp = admin.api("PUT", "admin/users", json={"uid": uid, "state": "banned"})
-    answered = time.monotonic()
+    with _Busy(a.url, admin):
+        resp = admin.api("PUT", "admin/users", json={"uid": uid, "state": "banned"})
+        answered = time.monotonic()
     assert resp.status_code == 200, resp.text
     assert _statuses(member, a.url, ME) == [401] * 10
     _follows("user banned", member, b.url, ME, 401, answered)
@@ -162,9 +193,10 @@ def test_a_permission_holds_for_the_next_request_on_every_worker_and_host(hosts,
     assert _statuses(member, a.url, ME) == [200] * 10
     assert _statuses(member, b.url, ME) == [200] * 10
     path = ME.lstrip("/")
-    resp = admin.api("POST", "admin/permissions", json={"role": "member", "verb": "get", "path": path,
-                                                        "action": "drop"})
-    answered = time.monotonic()
+    with _Busy(a.url, admin):
+        resp = admin.api("POST", "admin/permissions", json={"role": "member", "verb": "get", "path": path,
+                                                            "action": "drop"})
+        answered = time.monotonic()
     assert resp.status_code == 201, resp.text
     assert _statuses(member, a.url, ME) == [401] * 10
     assert member.get(a.url + ME).json() == {"errors": ["authz.invalid_permission"]}
@@ -176,8 +208,9 @@ def test_a_permission_holds_for_the_next_request_on_every_worker_and_host(hosts,
         perm_id = next((r["id"] for r in rows if r["path"] == path and r["action"].lower() == "drop"), None)
         if perm_id or not rows:
             break
-    resp = admin.api("DELETE", "admin/permissions", params={"id": perm_id})
-    answered = time.monotonic()
+    with _Busy(a.url, admin):
+        resp = admin.api("DELETE", "admin/permissions", params={"id": perm_id})
+        answered = time.monotonic()
     assert resp.status_code == 204, resp.text
     assert _statuses(member, a.url, ME) == [200] * 10
     _follows("permission removed", member, b.url, ME, 200, answered)
