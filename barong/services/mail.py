@@ -83,7 +83,7 @@ def build_message(to: str, subject: str, text: str, html: str | None) -> EmailMe
 #: after a transport failure (refused, reset, timed out) deliveries on the request path
 #: skip SMTP this long: a hung server costs one request BARONG_SMTP_TIMEOUT, not every
 #: request; those mails stay `pending` and `flask mail retry` (or the dispatcher) sends them
-SMTP_BACKOFF = 30.0
+SMTP_BACKOFF = 15.0
 _smtp_down_until = [0.0]
 #: a server down or hung (not a refused recipient or a rejected login)
 _TRANSPORT_ERRORS = (TimeoutError, ConnectionError, socket.gaierror, smtplib.SMTPServerDisconnected,
