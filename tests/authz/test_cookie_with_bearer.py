@@ -115,3 +115,19 @@ def test_cookie_with_jwt_still_needs_the_csrf_token(app, make_user):
     assert mine.get(f"{R}/sessions", headers={"Authorization": jwt}).status_code == 200  # reads need none
     assert mine.delete(f"{R}/sessions", headers={"Authorization": jwt, "X-CSRF-Token": csrf}).status_code == 204
     assert not _alive(other)
+
+
+def test_a_cookie_from_another_browser_is_not_the_current_session(app, make_user):
+    """The session is bound to its user agent: presented by another one, it is not the caller's."""
+    user = make_user()
+    mine, _csrf = _browser(app, user)
+    jwt = auth(mine, "GET", ME).headers["Authorization"]
+    cookie = mine.get_cookie(app.config["BARONG_SESSION_NAME"]).value
+    elsewhere = app.test_client()
+    elsewhere.environ_base["HTTP_USER_AGENT"] = "curl/8.0"
+    elsewhere.set_cookie(app.config["BARONG_SESSION_NAME"], cookie)
+    listed = elsewhere.get(f"{R}/sessions", headers={"Authorization": jwt}).get_json()
+    assert [s["current"] for s in listed] == [False]
+    # not the caller's session, so no CSRF asked for it either: the JWT alone is the credential
+    assert elsewhere.delete(f"{R}/sessions", headers={"Authorization": jwt}).status_code == 204
+    assert not _alive(mine)
