@@ -96,8 +96,11 @@ def register_error_handlers(app):
                 if retry_after:
                     response.headers["Retry-After"] = str(int(retry_after))
                 return response
-            headers = {"Allow": ", ".join(err.valid_methods)} if status == 405 and \
-                getattr(err, "valid_methods", None) else None  # RFC 9110: a 405 says what is allowed
+            headers = None
+            if status == 405:  # RFC 9110: a 405 says what is allowed (the path's own routes)
+                from barong.api.v2 import allow_header
+
+                headers = {"Allow": allow_header(request.environ)}
             return json_errors([HTTP_CODES.get(status, "server.internal_error")], status, headers)
         return _html_error(status, err.description)
 

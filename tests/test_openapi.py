@@ -206,3 +206,16 @@ def test_405_lists_the_allowed_methods(client, method, path, allowed):
 def test_rate_limited_operations_list_429(doc):
     assert "429" in doc["paths"]["/api/v2/barong/resource/otp/enable"]["post"]["responses"]
     assert "429" not in doc["paths"]["/api/v2/barong/resource/api_keys"]["get"]["responses"]
+
+
+@pytest.mark.parametrize("method,path,allowed", [
+    ("OPTIONS", "/api/v2/barong/identity/sessions", "DELETE, OPTIONS, POST"),
+    ("TRACE", "/api/v2/barong/identity/sessions", "DELETE, OPTIONS, POST"),
+    ("OPTIONS", "/api/v2/barong/management/users", "OPTIONS, POST"),
+    ("PATCH", "/api/v2/barong/management/users", "OPTIONS, POST"),
+    ("GET", "/api/v2/barong/management/nothing", "POST, PUT"),
+])
+def test_allow_lists_the_operations_own_methods_not_the_catch_alls(client, method, path, allowed):
+    resp = client.open(path, method=method)
+    assert resp.headers["Allow"] == allowed
+    assert resp.status_code == (200 if method == "OPTIONS" else 405)

@@ -6,7 +6,8 @@ test app, as three identities: nobody, a member and a superadmin (session cookie
 X-CSRF-Token, logged in afresh for each operation on a freshly seeded database, so an
 operation that logs out, deletes the account or revokes permissions harms only itself).
 A test fails on any 5xx, a status the document does not list, a response body that breaks
-the documented schema (the `{"errors": [...]}` envelope) or a wrong content type.
+the documented schema (the `{"errors": [...]}` envelope), a wrong content type, or a 405
+without `Allow` (schemathesis' coverage phase tries undocumented methods).
 
 Bounded for CI: FUZZ_EXAMPLES examples per operation and identity (default 6), positive and
 negative data, derandomized (the same cases every run), no shrinking. `-m fuzz` selects it.
@@ -21,8 +22,9 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (content_type_conformance, response_schema_conformance,
-                                               status_code_conformance)
+from schemathesis.specs.openapi.checks import (allow_header_conformance, content_type_conformance,
+                                               response_schema_conformance, status_code_conformance,
+                                               unsupported_method)
 
 from barong import create_app
 from barong.config import test_config as make_test_config
@@ -32,7 +34,10 @@ from tests.helpers import UA, login_as
 pytestmark = pytest.mark.fuzz
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
-CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance, content_type_conformance]
+#: no 5xx; statuses, bodies and content types as documented; an undocumented method is a 405
+#: with `Allow`, and OPTIONS lists exactly the documented methods
+CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance, content_type_conformance,
+          unsupported_method, allow_header_conformance]
 
 
 def _served_schema(area_regex: str, coverage: bool = True):

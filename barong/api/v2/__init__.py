@@ -41,18 +41,40 @@ def register_api(app: Flask) -> None:
             except HTTPException:
                 continue
             if endpoint != "api_not_found":
-                allowed = sorted({m for m in ("GET", "POST", "PUT", "PATCH", "DELETE")
-                                  if _matches(adapter, m)} | {"OPTIONS"})
-                allowed += ["HEAD"] if "GET" in allowed else []
-                return json_errors(["server.method_not_allowed"], 405, {"Allow": ", ".join(allowed)})
+                return json_errors(["server.method_not_allowed"], 405, {"Allow": allow_header(request.environ)})
         return json_errors(["record.not_found"], 404)
 
-    def _matches(adapter, method) -> bool:
-        from werkzeug.exceptions import HTTPException
-
-        try:
-            return adapter.match(method=method)[0] != "api_not_found"
-        except HTTPException:
-            return False
-
     csrf.exempt(api_not_found)
+
+    @app.after_request
+    def _options_allow(response):
+        # Flask's automatic OPTIONS answer lists the methods of every rule matching the path,
+        # the catch-alls' included: list the operation's own (what the OpenAPI document says)
+        from flask import request
+
+        if request.method == "OPTIONS" and "Allow" in response.headers and request.path.startswith("/api/"):
+            response.headers["Allow"] = allow_header(request.environ)
+        return response
+
+
+_CATCH_ALLS = ("api_not_found", "management._unrouted")
+
+
+def allow_header(environ) -> str:
+    """`Allow` for the path of `environ`: the methods its own routes answer (not the
+    catch-alls that turn unknown paths into JSON 404/405), plus HEAD with GET, and OPTIONS."""
+    from flask import current_app
+    from werkzeug.exceptions import HTTPException
+
+    adapter = current_app.url_map.bind_to_environ(environ)
+    allowed = set()
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        try:
+            endpoint, _ = adapter.match(method=method)
+        except HTTPException:
+            continue
+        if endpoint not in _CATCH_ALLS:
+            allowed.add(method)
+    if "GET" in allowed:
+        allowed.add("HEAD")
+    return ", ".join(sorted(allowed | {"OPTIONS"}))

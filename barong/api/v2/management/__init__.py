@@ -116,14 +116,16 @@ def management_signed(scope: str, errors: str, *params: Param, status: int = 201
 @bp.route("/<path:path>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 def _unrouted(path):
     """Wrong verb on a management path → 405 (Barong's gate runs before routing); unknown path → 404."""
-    if request.method not in VERBS:
-        _fail("only_post_and_put_allowed", 405)
     from flask import current_app
 
-    for rule in current_app.url_map.iter_rules():
-        if rule.endpoint.startswith("management.") and rule.endpoint != "management._unrouted" and \
-                rule.rule == request.path.rstrip("/"):
-            _fail("only_post_and_put_allowed", 405)  # e.g. PUT on a POST-only endpoint
+    allowed = sorted({m for rule in current_app.url_map.iter_rules()
+                      if rule.endpoint.startswith("management.") and rule.endpoint != "management._unrouted"
+                      and rule.rule == request.path.rstrip("/") for m in rule.methods & set(VERBS)})
+    if request.method not in VERBS or allowed:  # e.g. GET anywhere, PUT on a POST-only endpoint
+        from barong.api.v2 import allow_header
+
+        raise GateError("management.jwt.only_post_and_put_allowed", 405,  # RFC 9110: say what is allowed
+                        headers={"Allow": allow_header(request.environ) if allowed else ", ".join(VERBS)})
     raise BarongError("record.not_found", 404)
 
 
