@@ -56,14 +56,29 @@ def test_generation_reads_the_file_on_every_call(app):
     assert process_cache.generation(process_cache.AUTHZ) != before  # no 50 ms window
 
 
-def test_the_admin_calls_stamp_is_written_before_its_response(client, make_user, app, monkeypatch):
-    """The after-commit re-stamp runs before the response is handed to the server."""
+def test_the_admin_calls_stamp_is_written_after_its_commit_before_its_response(client, make_user, app, monkeypatch):
+    """A worker that reloads on the first stamp (at the flush) could still read the old
+    rows; the second stamp comes after the commit — inside the WSGI call, i.e. before
+    gunicorn writes a byte of the response (Flask runs the teardown hooks before
+    wsgi_app returns)."""
+    from sqlalchemy import select
+
     admin = make_user(role="superadmin")
     csrf = login_as(client, admin)
-    stamps = []
+    table = Restriction.__table__
+    stamps = []  # (channel, the new row visible to another connection when stamped)
     real = process_cache.bump
-    monkeypatch.setattr(process_cache, "bump", lambda channel="authz": (stamps.append(channel), real(channel)))
+
+    def bump(channel="authz"):
+        with db.engine.connect() as other:  # another worker's view of the database
+            visible = other.execute(select(table.c.id).where(table.c.value == "10.9.8.7")).first() is not None
+        stamps.append((channel, visible))
+        real(channel)
+
+    monkeypatch.setattr(process_cache, "bump", bump)
     resp = client.post("/api/v2/barong/admin/restrictions", headers={"X-CSRF-Token": csrf},
                        json={"category": "blacklist", "scope": "ip", "value": "10.9.8.7"})
     assert resp.status_code == 201, resp.get_json()
-    assert stamps.count(process_cache.AUTHZ) >= 2  # at the flush, and again after the commit
+    authz_stamps = [visible for channel, visible in stamps if channel == process_cache.AUTHZ]
+    assert authz_stamps[0] is False  # at the flush
+    assert authz_stamps[-1] is True  # after the commit, before the call returned
