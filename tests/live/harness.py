@@ -485,7 +485,7 @@ http {{
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header Host $http_host;
         }}
-        # a refusal: ask Barong again for the JSON body (nginx drops the subrequest's body)
+        # a refusal: ask Barong again for its status and JSON body (nginx drops the subrequest's)
         location @barong_authz_error {{
             internal;
             rewrite ^ /_barong_authz_body last;
@@ -502,7 +502,9 @@ http {{
             auth_request /_barong_authz;
             auth_request_set $barong_authorization $upstream_http_authorization;
             proxy_set_header Authorization $barong_authorization;
-            error_page 401 403 = @barong_authz_error;
+            # 401/403: refused; any other status of the check (a restriction's 471/423…, a 414
+            # for an over-long URI) is an nginx 500: ask Barong again for its status and body
+            error_page 401 403 500 = @barong_authz_error;
 
             location /api/v2/barong/ {{ proxy_pass http://barong; }}
             location /api/v2/peatio/ {{ proxy_pass http://peatio; }}

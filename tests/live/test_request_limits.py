@@ -46,3 +46,11 @@ def test_malformed_request_line_is_a_json_400(live_barong):
     assert json.loads(body) == {"errors": ["server.bad_request"]}
     assert live_barong.wait_log("Invalid request from ip")
     assert "t0ken" not in live_barong.log_text()
+
+
+def test_request_line_past_the_limit_through_the_gateway(gateway):
+    """nginx turns any status of its auth check but 2xx/401/403 into its own 500 page; the
+    gateway asks Barong again and answers Barong's 414 JSON (tests/live/harness.py NGINX_CONF)."""
+    r = Client(gateway.url).get("/api/v2/barong/resource/users/me?q=" + "a" * 5000)
+    assert r.status_code == 414
+    assert r.json() == {"errors": ["server.uri_too_long"]}
