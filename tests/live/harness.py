@@ -48,9 +48,13 @@ API
 * `UpstreamApp(barong_url)`: tests/live/upstream.py in a thread — verifies the bearer JWT
   (RS256, aud, iss, exp) with keys from Barong's `/.well-known/jwks.json` and answers
   200 with the claims plus the request's method/path, 401 otherwise.
-* `Client(base_url)`: `requests.Session` (timeouts on every call) with helpers
+* `Client(base_url)`: `requests.Session` (a 30 s timeout on every call, redirects not
+  followed, paths relative to `base_url`) with helpers
   `signup`, `confirm_email`, `login`, `logout`, `csrf` (the last CSRF token seen),
   `api(method, path, **kw)` which adds `X-CSRF-Token` for state-changing calls.
+  `signup_confirmed(base_url, sink, email)` gives a confirmed, logged-in member's Client.
+* `Totp(secret).next_code()` (a code of a step not used yet), `enable_2fa(client) -> Totp`,
+  `create_api_key(client, totp) -> (kid, secret)`, `apikey_headers(kid, secret)`.
 """
 from __future__ import annotations
 
@@ -200,8 +204,11 @@ class GunicornServer:
         try:
             if self.migrate:
                 for cmd in (["db", "upgrade"], ["seed"]):
-                    subprocess.run([PYTHON, "-m", "flask", "--app", "app", *cmd], cwd=ROOT, env=env,
-                                   stdout=self._log, stderr=subprocess.STDOUT, check=True, timeout=180)
+                    done = subprocess.run([PYTHON, "-m", "flask", "--app", "app", *cmd], cwd=ROOT, env=env,
+                                          stdout=self._log, stderr=subprocess.STDOUT, timeout=180)
+                    if done.returncode != 0:
+                        raise RuntimeError(f"flask {' '.join(cmd)} failed ({done.returncode}):\n"
+                                           f"{self.log_text()[-3000:]}")
             self.proc = subprocess.Popen(
                 [PYTHON, "-m", "barong.serve", "--host", "127.0.0.1", "--port", str(self.port),
                  "--workers", str(self.workers)],
