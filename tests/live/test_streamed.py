@@ -105,3 +105,25 @@ def test_document_downloads(live_barong, admin_client, member):
     # another member never gets it
     stranger = Client(live_barong.url)
     assert stranger.get(path).status_code == 401
+
+
+def test_exports_and_downloads_through_the_gateway(gateway, admin_client, member):
+    """The same bodies through nginx: the console's CSV (a site path) and the document file
+    (an API path: auth_request, then Barong with cookie + JWT)."""
+    admin = Client(gateway.url)
+    admin.cookies.update(admin_client.cookies)
+    rows = _csv(admin.get("/admin/activities.csv?category=user&topic=session"))
+    assert rows[0] == COLUMNS and len(rows) > 1
+    png = _png()
+    expire = (date.today() + timedelta(days=400)).isoformat()
+    r = member.api("POST", "resource/documents", data={"doc_type": "Identity card", "doc_number": "ID998877",
+                                                       "doc_expire": expire},
+                   files=[("upload[]", ("id.png", png, "image/png"))])
+    assert r.status_code == 201, r.text
+    url = member.api("GET", "resource/documents").json()[-1]["upload"]
+    path = re.search(r"/api/v2/barong/resource/documents/\d+/upload", url).group(0)
+    via = Client(gateway.url)
+    via.cookies.update(member.cookies)
+    got = via.get(path)
+    assert got.status_code == 200 and got.content == png
+    assert Client(gateway.url).get(path).status_code == 401
