@@ -219,3 +219,9 @@ def test_allow_lists_the_operations_own_methods_not_the_catch_alls(client, metho
     resp = client.open(path, method=method)
     assert resp.headers["Allow"] == allowed
     assert resp.status_code == (200 if method == "OPTIONS" else 405)
+
+
+def test_allow_of_a_literal_path_ignores_a_parametrised_route_that_also_matches(client):
+    """POST admin/users/role is also GET admin/users/<uid> with uid=role: Allow is the literal path's."""
+    resp = client.open("/api/v2/barong/admin/users/role", method="OPTIONS")
+    assert resp.headers["Allow"] == "OPTIONS, POST"

@@ -259,7 +259,7 @@ def authenticate_api_key(environ) -> Caller:
     kid, nonce, signature = (environ.get(key) for key in _API_KEY_ENVIRON)
     if not (kid and kid.strip() and nonce and nonce.strip() and signature and signature.strip()):
         raise BarongError("authz.invalid_api_key_headers", 422)
-    key = key_info(kid)
+    key = key_info(kid) if "\x00" not in kid else None  # PostgreSQL refuses NUL in a lookup: no such key
     if key is None:
         raise BarongError("authz.unexistent_apikey", 401)
     nonce_ms = _ruby_to_i(nonce)
@@ -271,7 +271,8 @@ def authenticate_api_key(environ) -> Caller:
     if digest is None or key.secret is None:
         raise BarongError("authz.invalid_signature", 401)
     expected = hmac.digest(key.secret.encode(), (nonce + kid).encode(), digest).hex()  # OpenSSL one-shot
-    if not hmac.compare_digest(expected, signature.lower()):
+    # bytes: compare_digest raises TypeError on a str with non-ASCII characters (a header "é")
+    if not hmac.compare_digest(expected.encode(), signature.lower().encode("utf-8", "replace")):
         raise BarongError("authz.invalid_signature", 401)
     if key.state != "active":
         raise BarongError("authz.apikey_not_active", 401)

@@ -32,7 +32,8 @@ def handle_callback(raw_body: bytes, integrity: str | None) -> dict:
     if current_app.config["BARONG_KYC_PROVIDER"] == "local":
         raise BarongError("public.kyc.provider_disabled", 422)
     token = current_app.config.get("BARONG_KYCAID_AUTHORIZATION_TOKEN")
-    if not token or not integrity or not hmac.compare_digest(signature(raw_body, token), integrity.strip()):
+    if not token or not integrity or not hmac.compare_digest(  # bytes: a non-ASCII header is no TypeError
+            signature(raw_body, token).encode(), integrity.strip().encode("utf-8", "replace")):
         raise BarongError("public.kyc.unverified_request", 422)
     try:
         payload = json.loads(raw_body or b"{}")

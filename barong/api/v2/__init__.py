@@ -67,14 +67,18 @@ def allow_header(environ) -> str:
     from werkzeug.exceptions import HTTPException
 
     adapter = current_app.url_map.bind_to_environ(environ)
-    allowed = set()
+    matched = {}
     for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
         try:
-            endpoint, _ = adapter.match(method=method)
+            rule, _ = adapter.match(method=method, return_rule=True)
         except HTTPException:
             continue
-        if endpoint not in _CATCH_ALLS:
-            allowed.add(method)
+        if rule.endpoint not in _CATCH_ALLS:
+            matched[method] = rule
+    # `/admin/users/role` (POST) is also `/admin/users/<uid>` (GET) with uid "role": the
+    # path's own routes are the literal ones when there are any (as the document has it)
+    literal = {m for m, rule in matched.items() if not rule.arguments}
+    allowed = literal or set(matched)
     if "GET" in allowed:
         allowed.add("HEAD")
     return ", ".join(sorted(allowed | {"OPTIONS"}))
