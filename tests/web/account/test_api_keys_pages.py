@@ -30,8 +30,8 @@ def test_keys_need_2fa(app, client, signed_in):
 def test_create_shows_the_secret_once(client, make_user, totp):
     user = make_user(otp=True)
     login_as(client, user, otp_code=totp(user))
-    wrong = client.post("/accounts/api-keys", data=with_nonce(client, "/accounts/api-keys",
-                                                              {"algorithm": "HS256", "totp_code": "000000"}), headers=HX)
+    wrong = client.post("/accounts/api-keys", headers=HX, data=with_nonce(
+        client, "/accounts/api-keys", {"algorithm": "HS256", "totp_code": "000000"}))
     assert wrong.status_code == 422 and "not valid" in field_error(wrong, "totp_code")
     assert db.session.query(APIKey).count() == 0
     resp = client.post("/accounts/api-keys", data=with_nonce(client, "/accounts/api-keys", {

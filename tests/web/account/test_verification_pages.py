@@ -18,11 +18,16 @@ def _user(user) -> User:
     return db.session.get(User, user.id)
 
 
+def _add_phone(client, number, headers=None):
+    """Send the add-phone form as the page renders it (with its one-time form nonce)."""
+    data = with_nonce(client, "/accounts/phone", {"phone_number": number, "channel": "sms"})
+    return client.post("/accounts/phone", data=data, headers=headers or {})
+
+
 def test_phone_add_verify(client, signed_in):
     user = signed_in()
     assert "Add a phone number" in html(client.get("/accounts/phone"))
-    resp = client.post("/accounts/phone", data=with_nonce(client, "/accounts/phone", {"phone_number": NUMBER, "channel": "sms"}),
-                       headers=HX)
+    resp = _add_phone(client, NUMBER, headers=HX)
     assert resp.status_code == 200
     body = html(resp)
     assert "+44******4106" in body and 'data-wait="' in body and "awaiting code" in body
@@ -39,11 +44,10 @@ def test_phone_add_verify(client, signed_in):
 
 def test_phone_refusals(client, signed_in, make_user):
     user = signed_in()
-    bad = client.post("/accounts/phone", data=with_nonce(client, "/accounts/phone", {"phone_number": "12", "channel": "sms"}))
+    bad = _add_phone(client, "12")
     assert bad.status_code == 422 and "not valid" in field_error(bad, "phone_number")
-    client.post("/accounts/phone", data=with_nonce(client, "/accounts/phone", {"phone_number": NUMBER, "channel": "sms"}))
-    twice = client.post("/accounts/phone", data=with_nonce(client, "/accounts/phone", {"phone_number": NUMBER,
-                                                                                        "channel": "sms"}))
+    _add_phone(client, NUMBER)
+    twice = _add_phone(client, NUMBER)
     assert twice.status_code == 422 and "already added" in field_error(twice, "phone_number")
     assert db.session.query(Phone).filter_by(user_id=user.id).count() == 1
 
