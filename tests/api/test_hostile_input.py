@@ -195,3 +195,18 @@ def test_multipart_part_without_a_name_is_ignored(member):
             b"--XB\r\nContent-Disposition: form-data; name=\"country\"\r\n\r\nx\r\n--XB--\r\n")
     resp = member.post(f"{B}/resource/addresses", data=body, content_type="multipart/form-data; boundary=XB")
     assert resp.status_code in (400, 422) and resp.mimetype == "application/json", resp.data[:300]
+
+
+def test_failure_after_the_view_is_json_500_too(client, app, monkeypatch):
+    """An exception in an after-request step (a hook, the commit) is still a JSON body under /api/."""
+    def broken_hook(response):
+        raise RuntimeError("hook failed")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production (TESTING re-raises)
+    hooks = app.after_request_funcs.setdefault(None, [])
+    hooks.append(broken_hook)  # (after_request() itself refuses once the app has served)
+    try:
+        resp = client.get(f"{B}/identity/ping")
+    finally:
+        hooks.remove(broken_hook)
+    assert_json_error(resp, 500, ["server.internal_error"])
