@@ -8,6 +8,7 @@ from barong.errors import ValidationError
 from barong.extensions import db
 from barong.models import DataStorage, User, iso
 from barong.services import events
+from barong.services.unit_of_work import add_unique
 
 EXCLUDED_TITLES = ("document", "label", "profile", "phone", "user")
 MAX_DATA = 5120
@@ -48,6 +49,10 @@ def validate(user: User | None, title: str | None, data: str | None, existing: D
     return errors
 
 
+_TITLE_TAKEN = {name: (lambda: ValidationError("title.taken"))
+                for name in ("uq_data_storages_user_title", "data_storages.title")}
+
+
 def create(user: User, title: str, data) -> DataStorage:
     """Store `data` (a JSON string, or an object serialised for you) under `title`.
 
@@ -62,9 +67,9 @@ def create(user: User, title: str, data) -> DataStorage:
     if errors:
         raise ValidationError(errors)
     ds = DataStorage(user_id=user.id, title=title.strip().lower(), data=data)
-    db.session.add(ds)
-    user.data_storages.append(ds)
-    db.session.flush()
+    add_unique(ds, _TITLE_TAKEN)  # a concurrent create of the same title passed `validate` too
+    if ds not in user.data_storages:  # loading the collection may have found it already
+        user.data_storages.append(ds)
     from barong.services import labels
 
     try:

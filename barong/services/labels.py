@@ -11,7 +11,7 @@ from barong.errors import BarongError, ValidationError
 from barong.extensions import db
 from barong.models import Label, Level, User, utcnow
 from barong.services import events
-from barong.services.unit_of_work import flush_unique
+from barong.services.unit_of_work import add_unique
 
 _TOKEN = re.compile(r"^[a-z0-9_-]+$")
 SCOPES = ("public", "private")
@@ -59,9 +59,10 @@ def add(user: User, key: str, value: str, scope: str = "public", description: st
         errors.append("key.taken")
     if errors:
         raise ValidationError(errors)
-    label = Label(key=key, value=value, scope=scope, description=description)
-    user.labels.append(label)
-    flush_unique(_KEY_TAKEN)  # a concurrent add of the same key passed `find` too
+    label = Label(user_id=user.id, key=key, value=value, scope=scope, description=description)
+    add_unique(label, _KEY_TAKEN)  # a concurrent add of the same key passed `find` too
+    if label not in user.labels:  # loading the collection may have found it already
+        user.labels.append(label)
     events.emit("model.label.created", _record(label))
     if scope == "private":
         _private_label_changed(user, label)

@@ -11,6 +11,7 @@ from barong.errors import BarongError, ValidationError
 from barong.extensions import db
 from barong.models import APIKey, ServiceAccount, User
 from barong.services import users
+from barong.services.unit_of_work import add_unique
 
 UID_PREFIX = "SI"
 DEFAULT_ROLE = "service_account"
@@ -43,6 +44,11 @@ def _validate(sa: ServiceAccount, email: str | None, uid: str, role: str) -> lis
     return errors
 
 
+_TAKEN = {name: (lambda code=code: ValidationError(code)) for names, code in (
+    (("uq_service_accounts_uid", "service_accounts.uid"), "uid.taken"),
+    (("uq_service_accounts_email", "service_accounts.email"), "email.taken")) for name in names}
+
+
 def create(owner: User | None, role: str | None = None, email: str | None = None, uid: str | None = None,
            level: int | None = None, state: str | None = None) -> ServiceAccount:
     """Raises ValidationError (uid.taken, email.invalid, email.taken, email_or_uid.not_uniq, role.doesnt_exist)."""
@@ -55,8 +61,7 @@ def create(owner: User | None, role: str | None = None, email: str | None = None
     errors = _validate(sa, email, uid, role)
     if errors:
         raise ValidationError([*dict.fromkeys(errors)])
-    db.session.add(sa)
-    db.session.flush()
+    add_unique(sa, _TAKEN)  # a concurrent create with the same uid/email passed `_validate` too
     return sa
 
 

@@ -7,6 +7,7 @@ changes no row ("nothing half-written").
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from flask import Flask, g, has_request_context
 from sqlalchemy.exc import IntegrityError
@@ -68,17 +69,34 @@ def violated_unique(exc: Exception) -> set[str]:
     return {part.strip() for part in text[len(prefix):].split(",")}
 
 
-def flush_unique(errors: dict) -> None:
-    """Flush; a unique violation of one of `errors`' keys (constraint names and/or SQLite
-    `table.column`s) rolls the transaction back (the request fails as a whole: nothing
-    half-written) and raises the mapped BarongError (a value, or a callable making one).
-    For checks a concurrent request can pass at the same time (signup email, label key):
-    the check in the service gives the answer, the unique index makes it hold under races."""
+def _begin_sqlite(session) -> None:
+    """pysqlite opens a transaction only before a DML statement: a SAVEPOINT sent first would
+    start one itself, and its RELEASE would COMMIT it — past the request's rollback. Open
+    the real transaction first (deferred: the coming insert takes the write lock)."""
+    conn = session.connection()
+    dbapi = conn.connection.dbapi_connection
+    if isinstance(dbapi, sqlite3.Connection) and not dbapi.in_transaction:
+        conn.exec_driver_sql("BEGIN")
+
+
+def add_unique(obj, errors: dict) -> None:
+    """Insert `obj` inside a SAVEPOINT; a unique violation of one of `errors`' keys
+    (constraint names and/or SQLite `table.column`s) undoes only that insert and raises the
+    mapped BarongError (a value, or a callable making one); any other violation re-raises.
+    For checks a concurrent request can pass at the same moment (signup email, label key,
+    data-storage title): the service's check gives the answer, the unique index makes it
+    hold under races. The rest of the transaction stays usable (a caller that swallows
+    the error — a best-effort label — keeps its own work), and the request still rolls
+    back as a whole when the error reaches the response."""
+    session = db.session
+    session.flush()  # earlier pending work stays outside the savepoint
+    _begin_sqlite(session)
     try:
-        db.session.flush()
+        with session.begin_nested():
+            session.add(obj)
+            session.flush()
     except IntegrityError as exc:
         hit = violated_unique(exc)
-        db.session.rollback()
         for name, error in errors.items():
             if name in hit:
                 raise (error() if callable(error) else error) from None

@@ -132,11 +132,10 @@ def create(email: str, password: str | None = None, *, username: str | None = No
                 username=username.lower() if username else None, data=data, role=role, state=state, level=0,
                 otp=False, referral_id=referral.id if referral else None,
                 password_digest=password_digest or passwords.hash_password(password))
-    db.session.add(user)
-    from barong.services.unit_of_work import flush_unique
+    from barong.services.unit_of_work import add_unique
 
     # a concurrent signup with the same address passes the check above too: the index decides
-    flush_unique(_TAKEN)
+    add_unique(user, _TAKEN)
     events.emit("model.user.created", events.user_summary(user, omit_nulls=True))
     return user
 

@@ -59,7 +59,7 @@ def test_flask_exception_log_has_no_parameters(app, caplog):
 
 
 def test_constraint_still_readable_for_mapping(app):
-    """What flush_unique matches on survives the scrubbing."""
+    """What add_unique matches on survives the scrubbing."""
     from barong.services.unit_of_work import violated_unique
 
     assert violated_unique(_duplicate_insert()) & {"uq_users_email_lower", "users.email_lower"}

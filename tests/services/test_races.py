@@ -147,20 +147,71 @@ def test_parallel_duplicate_label_creates(app, make_user):
     assert db.session.query(Label).filter_by(user_id=target.id, key="tier").count() == 1
 
 
-@pytest.mark.parametrize("n", [2])
-def test_unique_violation_maps_only_named_constraints(app, n):
-    """flush_unique re-raises a violation it was not told about (no silent mapping)."""
+def test_add_unique_maps_only_named_constraints_and_keeps_the_rest(app):
+    """add_unique re-raises a violation it was not told about (no silent mapping), and a
+    mapped one undoes only its own insert: the transaction's other work survives."""
     from sqlalchemy.exc import IntegrityError
 
     from barong.errors import ValidationError
-    from barong.services.unit_of_work import flush_unique
+    from barong.services.unit_of_work import add_unique
 
-    for i in range(n):
-        db.session.add(User(uid=f"ID000000000{i}", email="x@example.com", email_lower=f"x{i}@example.com",
-                            role="member", state="pending", level=0, otp=False, password_digest="x"))
-    db.session.flush()
-    db.session.add(User(uid="ID0000000000", email="y@example.com", email_lower="y@example.com", role="member",
-                        state="pending", level=0, otp=False, password_digest="x"))
+    def user(uid, email):
+        return User(uid=uid, email=email, email_lower=email, role="member", state="pending", level=0, otp=False,
+                    password_digest="x")
+
+    taken = {"uq_users_email_lower": ValidationError("email.taken"), "users.email_lower": ValidationError("email.taken")}
+    add_unique(user("ID00000000B1", "b1@example.com"), taken)
+    kept = user("ID00000000B2", "b2@example.com")
+    db.session.add(kept)
+    with pytest.raises(ValidationError) as err:
+        add_unique(user("ID00000000B3", "b1@example.com"), taken)
+    assert err.value.codes == ["email.taken"]
+    db.session.commit()  # the transaction is still usable: the first user and `kept` are saved
+    emails = {u.email for u in db.session.query(User).filter(User.uid.like("ID00000000B%"))}
+    assert emails == {"b1@example.com", "b2@example.com"}
     with pytest.raises(IntegrityError):
-        flush_unique({"uq_users_email_lower": ValidationError("email.taken"),
-                      "users.email_lower": ValidationError("email.taken")})
+        add_unique(user("ID00000000B1", "b4@example.com"), taken)  # uid: not mapped
+    db.session.rollback()
+
+
+def test_parallel_duplicate_data_storage_creates(app, make_user):
+    """Parallel data-storage creates of one title: one 201, the rest 422 title.taken."""
+    headers = _signed_in(app, make_user())
+    body = {"title": "personal", "data": '{"a": 1}'}
+    results = _race(app, 10, lambda i, c: c.post(f"{R}/data_storage", headers=headers, json=body))
+    assert _statuses(results) == [201] + [422] * 9, [(r.status_code, r.get_json()) for r in results]
+    assert all(r.get_json() == {"errors": ["title.taken"]} for r in results if r.status_code == 422)
+
+
+def test_parallel_duplicate_service_accounts(app, make_user):
+    """Parallel service-account creates with one uid: one saved, the rest uid.taken."""
+    from barong.errors import ValidationError
+    from barong.models import ServiceAccount
+    from barong.services import service_accounts, unit_of_work
+
+    owner_id = make_user().id
+    barrier = threading.Barrier(6)
+    outcome: list = [None] * 6
+
+    def worker(i):
+        with app.app_context():
+            owner = db.session.get(User, owner_id)
+            barrier.wait()
+            try:
+                service_accounts.create(owner, uid="SIRACE00001", email=f"sa{i}@example.com")
+                unit_of_work.commit()
+                outcome[i] = "ok"
+            except ValidationError as err:
+                db.session.rollback()
+                outcome[i] = err.codes
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert outcome.count("ok") == 1 and all(o == ["uid.taken"] for o in outcome if o != "ok"), outcome
+    db.session.expire_all()
+    assert db.session.query(ServiceAccount).filter_by(uid="SIRACE00001").count() == 1
