@@ -42,7 +42,8 @@ def signup(email: str, password: str, info: RequestInfo, *, username: str | None
             raise BarongError("identity.user.referral_doesnt_exist", 422)
     user = users.create(email, password, username=username, data=data, referral=referral)
     activities.record(user, "account", "signup", "succeed", info)
-    first = current_app.config["BARONG_FIRST_REGISTRATION_SUPERADMIN"] and db.session.query(User.id).count() == 1
+    first = current_app.config["BARONG_FIRST_REGISTRATION_SUPERADMIN"] and db.session.query(User.id).count() == 1 \
+        and _claim_first_registration(user)
     if first:
         user.role = "superadmin"
         labels.add(user, "email", "verified", scope="private")  # → state active, level 1
@@ -51,6 +52,28 @@ def signup(email: str, password: str, info: RequestInfo, *, username: str | None
         send_confirmation(user)
     session = sessions.open_session(user, info)
     return user, session
+
+
+_FIRST = "first_registration"
+
+
+class _NotFirst(BarongError):
+    """Internal: another signup holds the first-registration mark (never reaches a response)."""
+
+
+def _claim_first_registration(user: User) -> bool:
+    """Concurrent first signups each count one user (their own, uncommitted): only the one
+    whose insert of the `first_registration` mark (a kv_entries row, whatever the kv store)
+    wins becomes superadmin; the mark goes if that signup rolls back."""
+    from barong.models import KVEntry
+    from barong.services.unit_of_work import add_unique
+
+    lost = {name: (lambda: _NotFirst("identity.user.not_first")) for name in ("pk_kv_entries", "kv_entries.key")}
+    try:
+        add_unique(KVEntry(key=_FIRST, value=user.uid, expires_at=253402300799), lost)  # 9999-12-31: kept
+    except _NotFirst:
+        return False
+    return True
 
 
 def send_confirmation(user: User) -> None:

@@ -215,3 +215,13 @@ def test_parallel_duplicate_service_accounts(app, make_user):
     assert outcome.count("ok") == 1 and all(o == ["uid.taken"] for o in outcome if o != "ok"), outcome
     db.session.expire_all()
     assert db.session.query(ServiceAccount).filter_by(uid="SIRACE00001").count() == 1
+
+
+def test_parallel_first_signups_make_one_superadmin(app):
+    """On an empty database, parallel signups (different addresses): exactly one superadmin."""
+    results = _race(app, 8, lambda i, c: c.post("/api/v2/barong/identity/users",
+                                                 json={"email": f"first{i}@example.com", "password": "Tecohvi0-Strong"}))
+    assert _statuses(results) == [201] * 8, [(r.status_code, r.get_json()) for r in results]
+    db.session.expire_all()
+    roles = sorted(u.role for u in db.session.query(User))
+    assert roles.count("superadmin") == 1 and roles.count("member") == 7, roles
