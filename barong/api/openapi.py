@@ -34,7 +34,7 @@ JWS_SCHEMA = {
 }
 
 
-def _error_responses(decl, area: str, method: str, has_path_args: bool, view) -> dict:
+def _error_responses(decl, area: str, method: str, has_path_args: bool, view, query_params=()) -> dict:
     """Error statuses an endpoint can answer: derived from its parameters, verb, area and
     guards, plus those it declares (`errors={403: "…"}` in @use_params / @document)."""
     errors: dict = {}
@@ -56,6 +56,9 @@ def _error_responses(decl, area: str, method: str, has_path_args: bool, view) ->
     if method != "GET" and area in _AUTH_AREAS + ("management",):
         # writes go through labels/profiles: a concurrent change of the same label, an open profile
         errors[409] = "conflict: label.conflict (concurrent change), state.exists (open profile)"
+    if any(p.get("in") == "query" for p in query_params):
+        # gunicorn's request-line limit (barong/gunicorn_conf.py): a query too long for it is refused
+        errors[414] = "request line too long (server.uri_too_long)"
     if getattr(view, "barong_rate_limited", False):
         errors[429] = "too many requests (Retry-After)"
     errors.update(decl.extra.get("errors") or {})
@@ -126,7 +129,8 @@ def build() -> dict:
                                                                           "application/x-www-form-urlencoded"]
                 op["requestBody"] = {"content": {ct: {"schema": _body_schema(body_props, required)}
                                                  for ct in content_types}}
-            for code, text in sorted(_error_responses(decl, area, method, bool(rule.arguments), view).items()):
+            for code, text in sorted(_error_responses(decl, area, method, bool(rule.arguments), view,
+                                                      params).items()):
                 op["responses"][str(code)] = {"description": text,
                                               "content": {"application/json": {"schema": _ERRORS_REF}}}
             if decl.paginated:
