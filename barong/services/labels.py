@@ -59,6 +59,8 @@ def add(user: User, key: str, value: str, scope: str = "public", description: st
         errors.append("key.taken")
     if errors:
         raise ValidationError(errors)
+    if user.id is None:
+        db.session.flush()
     label = Label(user_id=user.id, key=key, value=value, scope=scope, description=description)
     add_unique(label, _KEY_TAKEN)  # a concurrent add of the same key passed `find` too
     if label not in user.labels:  # loading the collection may have found it already
