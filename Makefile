@@ -8,7 +8,7 @@ WORKERS ?= 3
 # flask seed and the server read them: without BARONG_DOMAIN, mail links go to http://$(HOST):$(PORT)
 export HOST PORT
 # the suite runs on both cores (pytest-xdist; one PostgreSQL database per worker)
-PYTEST_WORKERS ?= -n 2
+PYTEST_WORKERS ?= -n 2 --dist loadgroup
 export FLASK_APP := app
 
 .PHONY: run test install migrate seed screenshots bench clean

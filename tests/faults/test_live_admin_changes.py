@@ -22,7 +22,8 @@ import pytest
 
 from tests.live.harness import Client, GunicornServer, SmtpSink, link_token
 
-pytestmark = pytest.mark.live
+#: one xdist worker runs the whole module (`make test` uses --dist loadgroup): its servers start once
+pytestmark = [pytest.mark.live, pytest.mark.xdist_group("faults-live-two-hosts")]
 
 REDIS_URL = "redis://127.0.0.1:6379/12"
 ME = "/api/v2/barong/resource/users/me"

@@ -21,7 +21,8 @@ import pytest
 from tests.faults.tcp_proxy import TCPProxy
 from tests.live.harness import PASSWORD, Client, GunicornServer, SmtpSink, link_token
 
-pytestmark = pytest.mark.live
+#: one xdist worker runs the whole module (`make test` uses --dist loadgroup): its servers start once
+pytestmark = [pytest.mark.live, pytest.mark.xdist_group("faults-live-outages")]
 
 HANG_GUARD = 10.0  # gunicorn's worker timeout is 30 s: a request must come back far before that
 UNAVAILABLE = {"errors": ["server.redis.unavailable"]}
