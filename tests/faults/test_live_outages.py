@@ -184,6 +184,18 @@ def test_redis_out_answers_503_fast_and_recovers_by_itself(server, sink, admin, 
     assert _until(lambda: member.api("GET", ME).status_code == 200)  # the old session was never lost
 
 
+def test_with_redis_up_the_login_limit_is_shared_by_the_workers(server, admin):
+    """The limiter's guarded client works: 20 logins a minute per IP across both workers
+    (per-worker counters would let about 40 through)."""
+    c = _Client(server.url)
+    statuses = [c.api("POST", "identity/sessions", json={"email": _email(), "password": PASSWORD}).status_code
+                for _ in range(21)]
+    assert statuses[:20] == [401] * 20  # unknown addresses: identity.session.invalid_params
+    assert statuses[20] == 429
+    assert c.api("POST", "identity/sessions", json={"email": _email(), "password": PASSWORD}).json() == \
+        {"errors": ["identity.session.too_many_requests"]}
+
+
 # ---- SMTP ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("fault", ["hang", "cut"])
