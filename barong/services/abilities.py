@@ -46,6 +46,19 @@ DEFAULT_ABILITIES: dict[str, dict[str, list[str]]] = {
     "support": {"manage": ["User"], "read": ["Ability", "Label", "Level", "Profile", "Activity"]},
 }
 
+#: This project's subjects beyond the original's (support-desk actions, barong.services.support_actions):
+#: `Session` (read: list a user's sessions, destroy: revoke them) and `RequiredAction` (update: force a
+#: password change / 2FA enrolment). Kept apart so `GET admin/abilities` shows the original's map; an
+#: abilities.yml that names one of these subjects decides it instead of this table.
+EXTENSION_SUBJECTS = ("Session", "RequiredAction")
+EXTENSION_ABILITIES: dict[str, dict[str, list[str]]] = {
+    "superadmin": {"manage": ["Session", "RequiredAction"]},
+    "admin": {"manage": ["Session", "RequiredAction"]},
+    "support": {"manage": ["Session", "RequiredAction"]},
+    "compliance": {"read": ["Session"]},
+    "technical": {"read": ["Session"]},
+}
+
 #: subjects only these roles may touch whatever the table says (the default gateway DROP rules)
 SUPERADMIN_ONLY = {"Role", "AdminActivity", "Permission"}
 #: what those synthetic subjects need from the table besides the role rule
@@ -98,8 +111,14 @@ def for_role(role: str | None) -> dict[str, list[str]]:
     return {action: list(subjects) for action, subjects in rules.items() if subjects}
 
 
+def _named_in_table(subject: str) -> bool:
+    return any(subject in subjects for rules in table().values() for subjects in rules.values())
+
+
 def _table_allows(role: str, action: str, subject: str) -> bool:
     rules = table().get(role or "", {})
+    if subject in EXTENSION_SUBJECTS and not _named_in_table(subject):
+        rules = EXTENSION_ABILITIES.get(role or "", {})
     for granted, subjects in rules.items():
         if granted not in ("manage", action):
             continue

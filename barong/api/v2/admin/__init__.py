@@ -40,5 +40,5 @@ def ability(action: str, subject: str):
 
 from barong.api.v2.admin import (  # noqa: E402,F401
     abilities as abilities_views, activities, api_keys, comments, levels, metrics, permissions, profiles,
-    restrictions, users, labels,
+    restrictions, users, labels, support,
 )
