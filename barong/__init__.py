@@ -126,6 +126,7 @@ def register_request_hooks(app: Flask) -> None:
     app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)
     unit_of_work.init_app(app)
     __import__("barong.authz.hooks", fromlist=["init_app"]).init_app(app)  # restrictions on every request
+    __import__("barong.web.required_actions", fromlist=["init_app"]).init_app(app)  # operator-required actions
 
 
 def register_cli(app: Flask) -> None:

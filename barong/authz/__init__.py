@@ -401,6 +401,15 @@ def authorize(caller: Caller, method: str, path: str) -> None:
 
 # ---- the two entry points ------------------------------------------------------------------
 
+def _required_actions(caller: Caller, method: str, path: str) -> None:
+    """A user an operator made change the password / enrol 2FA gets 403
+    `authz.required_action.*` except on the paths that do it (barong.services.required_actions)."""
+    if caller.account.is_user:
+        from barong.services import required_actions
+
+        required_actions.enforce(caller.account.uid, method, path)
+
+
 def gateway(method: str, path: str) -> str | None:
     """The gateway check of `path` (no leading slash): the JWT to hand back, or None for a
     `pass` path. Raises the authz.* error otherwise."""
@@ -412,6 +421,7 @@ def gateway(method: str, path: str) -> str | None:
     if rules.passed(path):
         return None
     caller = authenticate(method, allow_jwt=False)
+    _required_actions(caller, method, path)
     authorize(caller, method, path)
     flaskctx.g().caller = caller
     return access_tokens.mint(caller.account)
@@ -423,6 +433,7 @@ def in_process() -> Caller:
     if not g.get("_authz_restrictions_checked"):
         check_restrictions(path)
     caller = authenticate(request.method, allow_jwt=True)
+    _required_actions(caller, request.method, path)
     authorize(caller, request.method, path)
     entity = caller.account.entity()
     if entity is None:  # deleted between the two reads

@@ -86,6 +86,9 @@ def change_password(user: User, old: str, new: str, confirm: str, info: RequestI
         raise refuse(errors[0], 422, "Password is too weak", "new_password")
     users.set_password(user, new)
     activities.record(user, "password", "password change", "succeed", info)
+    from barong.services import required_actions
+
+    required_actions.completed(user, "change_password")
     events.emit("system.user.password.change",
                 {"user": events.user_summary(user), "domain": current_app.config["BARONG_DOMAIN"]})
     sessions.invalidate_all(user.uid, keep=keep_session_id)

@@ -285,6 +285,9 @@ def reset_password(token: str, password: str, confirm_password: str, info: Reque
     kv.set(f"utilized:{claims['jti']}", "utilized", _ttl())
     unlock(user)
     activities.record(user, "password", "password reset", "succeed", info)
+    from barong.services import required_actions
+
+    required_actions.completed(user, "change_password")
     events.emit("system.user.password.reset", {"user": events.user_summary(user), "domain": _domain()})
     sessions.invalidate_all(user.uid)
     return user

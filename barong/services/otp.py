@@ -239,6 +239,9 @@ def enable(user: User, code: str | None, info: RequestInfo | None = None) -> lis
         labels.add(user, "otp", "enabled", scope="private")
     codes = regenerate_recovery_codes(user)
     activities.record(user, "otp", action, "succeed", info)
+    from barong.services import required_actions
+
+    required_actions.completed(user, "enable_2fa")
     sessions.invalidate_all(user.uid, keep=info.session_id)
     return codes
 
