@@ -19,6 +19,7 @@ from barong.web.console import (  # noqa: E402,F401  (route modules attach thems
     outbox,
     settings_pages,
     users,
+    user_support,
 )
 from barong.web.console.helpers import install_template_helpers  # noqa: E402
 

@@ -22,6 +22,12 @@ CAPABILITIES: dict[str, tuple[str | None, str | None, str, str]] = {
     "users.read": ("read", "User", "GET", API + "users"),
     "users.update": ("update", "User", "PUT", API + "users"),
     "users.role": ("update", "Role", "POST", API + "users/role"),
+    # support-desk actions (barong.web.console.user_support ↔ barong.api.v2.admin.support)
+    "sessions.read": ("read", "Session", "GET", API + "users/sessions"),
+    "sessions.destroy": ("destroy", "Session", "DELETE", API + "users/sessions"),
+    "users.password_reset": ("update", "User", "POST", API + "users/password_reset"),
+    "users.email_confirmation": ("update", "User", "POST", API + "users/email_confirmation"),
+    "required_actions.update": ("update", "RequiredAction", "POST", API + "users/required_actions"),
     "labels.create": ("create", "Label", "POST", API + "users/labels"),
     "labels.update": ("update", "Label", "PUT", API + "users/labels"),
     "labels.destroy": ("destroy", "Label", "DELETE", API + "users/labels"),

@@ -93,6 +93,9 @@ def _context(user: User) -> dict:
                locked=bool(user.locked_until and user.locked_until > utcnow()))
     if policy.can(actor(), "api_keys.read"):
         ctx["api_keys"] = api_keys.list_for(user)
+    from barong.web.console.user_support import support_context
+
+    ctx.update(support_context(user))
     if policy.can(actor(), "activities.read"):
         ctx["user_activity"], _ = admin_activities.search("user", {"uid": user.uid}, 1, 20)
     if policy.can(actor(), "activities.admin"):

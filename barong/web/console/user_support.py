@@ -1,0 +1,85 @@
+"""The user page's support-desk actions: the user's sessions (revoke one / all), the
+password-reset and confirmation mails, required actions (force a password change / 2FA
+enrolment). Each calls barong.services.support_actions — the same functions as the admin
+JSON API (`admin/users/sessions`, `…/password_reset`, `…/email_confirmation`,
+`…/required_actions`), which check abilities and guards and write the audit row."""
+from __future__ import annotations
+
+from flask import request, url_for
+
+from barong.errors import BarongError
+from barong.services import required_actions, support_actions
+from barong.web.console import bp
+from barong.web.console.helpers import actor, console_requires, done, policy, refused
+
+FRAGMENT = "console/users/_support.html"
+
+
+def support_context(user) -> dict:
+    """What the support card shows (merged into the user page's context)."""
+    ctx = {"required_actions": list(required_actions.pending(user.uid)),
+           "required_action_choices": required_actions.ACTIONS}
+    if policy.can(actor(), "sessions.read"):
+        ctx["user_sessions"] = [(support_actions.public_id(s), s, support_actions.session_entity(s))
+                                for s in support_actions.list_sessions(user, actor=actor())]
+    return ctx
+
+
+def _respond(uid: str, message: str):
+    from barong.web.console.users import _context, _load
+
+    user = _load(uid)
+    return done(message, FRAGMENT, fallback_url=url_for("console.users_show", uid=uid), **_context(user))
+
+
+def _act(uid: str, action, message: str):
+    from barong.web.console.users import _load
+
+    user = _load(uid)
+    try:
+        result = action(user)
+    except BarongError as err:
+        return refused(err)
+    return _respond(uid, message.format(email=user.email, result=result))
+
+
+@bp.post("/users/<uid>/sessions/<sid>/revoke")
+@console_requires("sessions.destroy")
+def users_session_revoke(uid, sid):
+    return _act(uid, lambda u: support_actions.revoke_session(u, sid, actor=actor()), "Session signed out.")
+
+
+@bp.post("/users/<uid>/sessions/revoke-all")
+@console_requires("sessions.destroy")
+def users_sessions_revoke_all(uid):
+    return _act(uid, lambda u: support_actions.revoke_all_sessions(u, actor=actor()),
+                "Signed out {result} session(s) of {email}.")
+
+
+@bp.post("/users/<uid>/password-reset")
+@console_requires("users.password_reset")
+def users_password_reset(uid):
+    return _act(uid, lambda u: support_actions.send_password_reset(u, actor=actor()),
+                "Password-reset mail sent to {email}.")
+
+
+@bp.post("/users/<uid>/confirmation")
+@console_requires("users.email_confirmation")
+def users_confirmation(uid):
+    return _act(uid, lambda u: support_actions.resend_confirmation(u, actor=actor()),
+                "Confirmation mail sent to {email}.")
+
+
+@bp.post("/users/<uid>/required-actions")
+@console_requires("required_actions.update")
+def users_required_actions(uid):
+    wanted = [a for a in request.form.getlist("action") if a]
+    return _act(uid, lambda u: support_actions.require(u, wanted, actor=actor()),
+                "Required at the next sign-in: {result}.")
+
+
+@bp.post("/users/<uid>/required-actions/delete")
+@console_requires("required_actions.update")
+def users_required_actions_delete(uid):
+    action = request.form.get("action") or None
+    return _act(uid, lambda u: support_actions.unrequire(u, action, actor=actor()), "Required action dropped.")
