@@ -166,3 +166,23 @@ def test_naive_gateway_checking_with_get_still_needs_csrf(naive_gateway, smtp_si
     r = c.api("DELETE", "resource/sessions", headers={"X-CSRF-Token": "0" * 20})
     assert r.status_code == 401 and r.json() == {"errors": ["authz.csrf_token_mismatch"]}
     assert c.api("POST", "resource/otp/generate_qrcode").status_code == 201
+
+
+def test_restriction_status_through_the_gateway(gateway, admin_client, live_barong):
+    """A blacklist with a custom status (423): nginx would make any check status but
+    2xx/401/403 its own 500 page; the gateway answers Barong's status and code instead."""
+    r = admin_client.api("POST", "admin/restrictions", json={"category": "blacklist", "scope": "ip",
+                                                             "value": "203.0.113.77", "code": 423})
+    assert r.status_code == 201, r.text
+    try:
+        blocked = Client(gateway.url).get("/api/v2/barong/resource/users/me",
+                                          headers={"X-Forwarded-For": "203.0.113.77"})
+        assert blocked.status_code == 423
+        assert blocked.json() == {"errors": ["authz.restrict.blacklist"]}
+        other = Client(gateway.url).get("/api/v2/barong/resource/users/me", headers={"X-Forwarded-For": "203.0.113.78"})
+        assert other.status_code == 401 and other.json() == {"errors": ["authz.invalid_session"]}
+    finally:
+        listed = admin_client.api("GET", "admin/restrictions?limit=100").json()
+        for row in listed:
+            if row.get("value") == "203.0.113.77":
+                assert admin_client.api("DELETE", "admin/restrictions", json={"id": row["id"]}).status_code == 204
