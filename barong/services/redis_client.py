@@ -14,7 +14,7 @@ generations): bounded waits, a circuit breaker, and one answer when Redis is out
   (cookie sessions, login lockout counters and one-time marks, rate-limited endpoints)
   answers `503 {"errors": ["server.redis.unavailable"]}` with `Retry-After` under
   /api/ (the gateway check included: it refuses, never lets through), and the plain
-  error page elsewhere. API-key calls and pages that need no Redis keep working.
+  error page elsewhere. Endpoints and pages that need no Redis keep working.
   Rate limits fail closed too (no silent in-memory fallback: per-worker counters would
   multiply the login limit by the number of workers and hosts).
 * The cache generations (barong.authz.process_cache) use the same breaker with their own
