@@ -41,7 +41,7 @@ def _timed(fn, *args, **kwargs):
 
 def _rows(name=None):
     db.session.expire_all()
-    q = db.session.query(OutboxEvent).filter(OutboxEvent.mail_state.isnot(None))
+    q = db.session.query(OutboxEvent).filter(OutboxEvent.mail_state.isnot(None)).order_by(OutboxEvent.id)
     return q.filter_by(name=name).all() if name else q.all()
 
 
