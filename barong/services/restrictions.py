@@ -10,11 +10,12 @@ from __future__ import annotations
 import ipaddress
 
 from barong.authz.process_cache import ProcessCache, invalidate
-from barong.errors import BarongError
+from barong.errors import BarongError, ValidationError
 from barong.extensions import db
 from barong.models import Restriction
 from barong.services import kv
 from barong.services.request_info import RequestInfo
+from barong.services.unit_of_work import add_unique
 
 CATEGORY_ORDER = ("whitelist", "maintenance", "blacklist", "blocklogin")
 SCOPE_ORDER = ("all", "ip", "ip_subnet", "continent", "country")
@@ -112,6 +113,10 @@ def check(ip: str, path: str, login: bool = False) -> None:
         raise BarongError(f"authz.restrict.{category}", code)
 
 
+_VALUE_TAKEN = {name: (lambda: ValidationError("value.taken"))
+                for name in ("uq_restrictions_scope_category_value", "restrictions.value")}
+
+
 def grant_whitelink_access(token: str, info: RequestInfo) -> Restriction:
     """Whitelist the caller's IP (identity/users/access). Raises 422 identity.user.access.invalid_token, value.taken."""
     if kv.get(f"whitelink:{token}") != "active":
@@ -119,8 +124,7 @@ def grant_whitelink_access(token: str, info: RequestInfo) -> Restriction:
     if db.session.query(Restriction.id).filter_by(category="whitelist", scope="ip", value=info.ip).first():
         raise BarongError("value.taken", 422)
     restriction = Restriction(category="whitelist", scope="ip", value=info.ip, state="enabled", code=None)
-    db.session.add(restriction)
-    db.session.flush()
+    add_unique(restriction, _VALUE_TAKEN)  # two clicks of one whitelink: one row, the other value.taken
     invalidate_cache()
     return restriction
 
@@ -190,8 +194,7 @@ def create(category: str, scope: str, value: str, state: str = "enabled", code: 
     if errors:
         raise ValidationError(errors)
     _assign_code(r)
-    db.session.add(r)
-    db.session.flush()
+    add_unique(r, _VALUE_TAKEN)  # a concurrent create of the same restriction passed `_validate` too
     _after_save(r, False)
     return r
 

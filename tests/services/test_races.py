@@ -225,3 +225,12 @@ def test_parallel_first_signups_make_one_superadmin(app):
     db.session.expire_all()
     roles = sorted(u.role for u in db.session.query(User))
     assert roles.count("superadmin") == 1 and roles.count("member") == 7, roles
+
+
+def test_parallel_duplicate_restriction_creates(app, make_user):
+    """Parallel admin creates of one restriction: one 201, the rest 422 value.taken."""
+    headers = _signed_in(app, make_user(role="superadmin"))
+    body = {"scope": "ip", "value": "203.0.113.7", "category": "blacklist"}
+    results = _race(app, 8, lambda i, c: c.post(f"{A}/restrictions", headers=headers, json=body))
+    assert _statuses(results) == [201] + [422] * 7, [(r.status_code, r.get_json()) for r in results]
+    assert all(r.get_json() == {"errors": ["value.taken"]} for r in results if r.status_code == 422)
