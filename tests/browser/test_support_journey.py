@@ -1,0 +1,72 @@
+"""A support agent in a real browser: finds a user, revokes one of their sessions, forces
+a password change; the user signs in and is made to change the password first."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from barong.services import required_actions, sessions
+from tests.browser.support import DESKTOP
+from tests.browser.test_console import sign_in
+from tests.helpers import DEFAULT_PASSWORD, login_as
+
+pytestmark = pytest.mark.browser
+
+PHONE_UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) JourneyPhone"
+NEW = "Journey-Passw0rd-9"
+
+
+def test_agent_revokes_a_session_and_forces_a_password_change(live_server, page, browser, make_user, app):
+    user = make_user(email="customer@example.com")
+    for ua in (PHONE_UA, "Mozilla/5.0 (X11; Linux x86_64) JourneyDesk"):
+        c = app.test_client()
+        c.environ_base["HTTP_USER_AGENT"] = ua
+        login_as(c, user)
+    agent = make_user(role="support")
+    sign_in(page, live_server, agent, "/admin/users")
+
+    page.get_by_label("Search").fill("customer@exa")
+    row = page.locator("#users-table tbody tr").filter(has_text="customer@example.com")
+    expect(row).to_have_count(1)
+    row.get_by_role("link", name="customer@example.com").click()
+    page.wait_for_url(f"**/admin/users/{user.uid}")
+
+    table = page.locator("#user-sessions tbody tr")
+    expect(table).to_have_count(2)
+    table.filter(has_text="JourneyPhone").get_by_role("button", name="Revoke").click()
+    expect(page.locator("#user-sessions tbody tr")).to_have_count(1)
+    expect(page.locator("#user-sessions")).not_to_contain_text("JourneyPhone")
+    assert [s.user_agent for s in sessions.list_for_user(user.uid)] == ["Mozilla/5.0 (X11; Linux x86_64) JourneyDesk"]
+
+    page.locator("#user-support").get_by_label("Change password").check()
+    page.locator("#user-support").get_by_role("button", name="Require").click()
+    expect(page.locator("#user-support [data-field=required-actions]")).to_contain_text("Change password")
+    assert required_actions.pending(user.uid) == ("change_password",)
+
+    # the user signs in and is led to the password page before anything else
+    context = browser.new_context(viewport=DESKTOP, locale="en-US")
+    context.set_default_timeout(10_000)
+    customer = context.new_page()
+    customer.goto(f"{live_server}/accounts/login")
+    customer.get_by_label("Email").fill(user.email)
+    customer.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    customer.get_by_role("button", name="Sign in").click()
+    customer.wait_for_url(re.compile(r".*/accounts/security/password$"))
+    expect(customer.get_by_text("asks you to change your password")).to_be_visible()
+    customer.goto(f"{live_server}/accounts/api-keys")
+    customer.wait_for_url(re.compile(r".*/accounts/security/password$"))
+
+    customer.locator("#old_password").fill(DEFAULT_PASSWORD)
+    customer.locator("#new_password").fill(NEW)
+    customer.locator("#confirm_password").fill(NEW)
+    customer.get_by_role("button", name="Change password").click()
+    expect(customer.get_by_text("Your password was changed")).to_be_visible()
+    assert required_actions.pending(user.uid) == ()
+    customer.goto(f"{live_server}/accounts/api-keys")
+    assert customer.url.endswith("/accounts/api-keys")
+    context.close()
+
+    page.reload()
+    expect(page.locator("#user-support [data-field=required-actions]")).to_have_count(0)
