@@ -12,6 +12,12 @@ query). `required` → `<scope>.missing_<name>` and `allow_blank=False` →
 `<scope>.empty_<name>` (both 400, CONTRACT §3); type/values errors are 422. The same
 declarations feed `/api/v2/barong/swagger` (barong/api/openapi.py), so the document
 cannot drift from what the endpoints accept.
+
+What no column can hold is a type error (the param's `invalid` code, 422), never a 500
+further down: a string with a NUL byte or a lone surrogate, an object or array where a
+string belongs, an integer outside BIGINT or the param's own `minimum`/`maximum`. Dates
+are Barong's `type: Date` (barong/dates.py: ISO or day-first). A body that is not JSON —
+malformed, `NaN`, nested past the stack — is 400 `server.invalid_json`.
 """
 from __future__ import annotations
 
