@@ -15,12 +15,29 @@ from barong.web.console.helpers import actor, console_requires, done, policy, re
 FRAGMENT = "console/users/_support.html"
 
 
+_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),
+             ("Safari/", "Safari"))
+_SYSTEMS = (("iPhone", "iOS"), ("iPad", "iPadOS"), ("Android", "Android"), ("Windows", "Windows"),
+            ("Mac OS X", "macOS"), ("Linux", "Linux"))
+
+
+def device(user_agent: str) -> str:
+    """A short name for a user agent ("Chrome · Linux"); the full string is in the title."""
+    ua = user_agent or ""
+    browser = next((name for token, name in _BROWSERS if token in ua), None)
+    system = next((name for token, name in _SYSTEMS if token in ua), None)
+    return " · ".join(x for x in (browser, system) if x) or (ua[:40] or "—")
+
+
 def support_context(user) -> dict:
     """What the support card shows (merged into the user page's context)."""
-    ctx = {"required_actions": list(required_actions.pending(user.uid)),
-           "required_action_choices": required_actions.ACTIONS}
+    pending = list(required_actions.pending(user.uid))
+    ctx = {"required_actions": pending,
+           "requirable": [a for a in required_actions.ACTIONS
+                          if a not in pending and not (a == "enable_2fa" and user.otp)]}
     if policy.can(actor(), "sessions.read"):
-        ctx["user_sessions"] = [(support_actions.public_id(s), s, support_actions.session_entity(s))
+        ctx["user_sessions"] = [(support_actions.public_id(s), s, support_actions.session_entity(s),
+                                 device(s.user_agent))
                                 for s in support_actions.list_sessions(user, actor=actor())]
     return ctx
 
