@@ -196,6 +196,13 @@ REFUSALS = {
     "admin.user.state_no_change": "The user is already in that state.",
     "admin.user.otp_no_change": "2FA is already off.",
     "role.doesnt_exist": "That role does not exist.",
+    # support actions (barong.services.support_actions)
+    "admin.session.doesnt_exist": "That session has already ended.",
+    "admin.user.not_active": "The user is banned or deleted: a reset would not let them in.",
+    "admin.user.already_confirmed": "The user's email is already confirmed.",
+    "admin.required_action.invalid": "Pick what the user must do.",
+    "admin.required_action.enable_2fa_done": "2FA is already on for this user.",
+    "admin.required_action.doesnt_exist": "That action is not pending.",
 }
 
 

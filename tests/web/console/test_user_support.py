@@ -55,6 +55,7 @@ def test_revoke_unknown_session_is_404(admin_client, make_user):
     user = make_user()
     resp = client.post(f"/admin/users/{user.uid}/sessions/deadbeef/revoke", headers=hx())
     assert resp.status_code == 404 and not admin_activities(me, "sessions")
+    assert "already ended" in resp.headers["HX-Trigger"]
 
 
 def test_revoke_all_sessions_without_js_redirects(admin_client, make_user, app):
@@ -107,6 +108,7 @@ def test_require_nothing_is_422(admin_client, make_user):
     user = make_user()
     resp = client.post(f"/admin/users/{user.uid}/required-actions", data={}, headers=hx())
     assert resp.status_code == 422 and required_actions.pending(user.uid) == ()
+    assert "Pick what the user must do." in resp.headers["HX-Trigger"]
     assert not admin_activities(me, "users")
 
 
@@ -129,3 +131,19 @@ def test_accountant_sees_no_sessions_and_is_refused(operator, console, make_user
     assert client.post(f"/admin/users/{user.uid}/required-actions", data={"action": "change_password"},
                        headers=hx()).status_code == 403
     assert len(sessions.list_for_user(user.uid)) == 1 and required_actions.pending(user.uid) == ()
+
+
+def test_unknown_user_is_404(admin_client):
+    client, _ = admin_client
+    for path in ("/admin/users/UNKNOWN1/sessions/revoke-all", "/admin/users/UNKNOWN1/password-reset",
+                 "/admin/users/UNKNOWN1/required-actions"):
+        assert client.post(path, data={"action": "change_password"}, headers=hx()).status_code == 404, path
+
+
+def test_admin_cannot_force_a_superadmin(operator, console):
+    root = operator("superadmin")
+    client = console(operator("admin"))
+    resp = client.post(f"/admin/users/{root.uid}/required-actions", data={"action": "change_password"},
+                       headers=hx())
+    assert resp.status_code == 422 and "Only a superadmin" in resp.headers["HX-Trigger"]
+    assert required_actions.pending(root.uid) == ()
