@@ -147,3 +147,20 @@ def test_admin_cannot_force_a_superadmin(operator, console):
                        headers=hx())
     assert resp.status_code == 422 and "Only a superadmin" in resp.headers["HX-Trigger"]
     assert required_actions.pending(root.uid) == ()
+
+
+def test_support_forms_need_the_csrf_token(operator, console, make_user, app):
+    """The card's forms carry the token; a post without it is refused and changes nothing."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    client = console(operator("superadmin"))
+    user = make_user()
+    _session_of(app, user)
+    body = client.get(f"/admin/users/{user.uid}").get_data(as_text=True)
+    card = body[body.index('id="user-support"'):]
+    assert card.count('name="csrf_token"') >= 4
+    assert client.post(f"/admin/users/{user.uid}/sessions/revoke-all").status_code == 400
+    assert client.post(f"/admin/users/{user.uid}/required-actions", data={"action": "enable_2fa"}).status_code == 400
+    assert len(sessions.list_for_user(user.uid)) == 1 and required_actions.pending(user.uid) == ()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', card).group(1)
+    resp = client.post(f"/admin/users/{user.uid}/required-actions", data={"action": "enable_2fa", "csrf_token": token})
+    assert resp.status_code == 302 and required_actions.pending(user.uid) == ("enable_2fa",)
