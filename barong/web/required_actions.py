@@ -17,7 +17,8 @@ PAGES = {
 OPEN = {"static", "account.logout", "home.set_language", "account.login", "account.login_submit",
         "account.login_code", "account.login_code_submit", "account.password_reset",
         "account.password_reset_submit", "account.password_forgot", "account.password_forgot_submit",
-        "jwks_well_known"}
+        "account.confirmation", "account.confirmation_submit", "account.check_email",
+        "account.confirmation_resend", "account.confirmation_resend_submit", "jwks_well_known"}
 MESSAGES = {
     "change_password": _l("An administrator asks you to change your password before you continue."),
     "enable_2fa": _l("An administrator asks you to turn on two-factor authentication before you continue."),

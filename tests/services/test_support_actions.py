@@ -64,3 +64,25 @@ def test_abilities_file_naming_the_subject_decides(app, make_user, tmp_path):
         assert abilities.can(support, "read", "Session") and not abilities.can(support, "destroy", "Session")
     finally:
         app.extensions.pop("barong_abilities", None)
+
+
+def test_required_actions_in_redis_and_gateway_refusal(app, make_user):
+    """With BARONG_REDIS_URL the marks live in Redis: set, read, enforced, cleared."""
+    from tests.services.test_sessions import REDIS_URL, _redis_or_skip
+
+    _redis_or_skip()
+    app.config["BARONG_REDIS_URL"] = REDIS_URL
+    app.extensions.pop("barong_redis", None)
+    try:
+        user = make_user()
+        required_actions.add(user, ["enable_2fa"])
+        assert required_actions.pending(user.uid) == ("enable_2fa",)
+        with pytest.raises(BarongError):
+            required_actions.enforce(user.uid, "GET", R + "api_keys")
+        required_actions.completed(user, "enable_2fa")
+        assert required_actions.pending(user.uid) == ()
+        from barong.services import kv
+
+        assert kv.get(f"required_actions:{user.uid}") is None
+    finally:
+        app.extensions.pop("barong_redis", None)
