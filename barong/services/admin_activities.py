@@ -117,6 +117,35 @@ def search(category: str, filters: dict | None = None, page: int = 1, limit: int
     return items, total
 
 
+#: distinct (topic, action) pairs per category, for the console's filter choices: one
+#: DISTINCT query per category at most every CHOICES_TTL seconds per process
+CHOICES_TTL = 60
+_choices: dict[str, tuple[float, list[tuple[str, str]]]] = {}
+
+
+def _clear_choices() -> None:
+    _choices.clear()
+
+
+def filter_choices(category: str, topic: str | None = None) -> dict[str, list[str]]:
+    """`{"topic": [...], "action": [...]}` — the values that exist in the activity table for
+    `category` (sorted); actions only of `topic` when one is given. Cached briefly."""
+    import time
+
+    from barong.services import caches
+
+    caches.register(_clear_choices)
+    hit = _choices.get(category)
+    if hit is None or time.monotonic() - hit[0] > CHOICES_TTL:
+        pairs = [(t or "", a or "") for t, a in db.session.query(Activity.topic, Activity.action)
+                 .filter(Activity.category == category).distinct()]
+        hit = _choices[category] = (time.monotonic(), pairs)
+    pairs = hit[1]
+    topics = sorted({t for t, _ in pairs if t})
+    actions = sorted({a for t, a in pairs if a and (not topic or t == topic)})
+    return {"topic": topics, "action": actions}
+
+
 def targets_for(rows) -> dict[str, User]:
     """`{target_uid: User}` for a page of admin activities, in one query."""
     uids = {a.target_uid for a in rows if a.target_uid}

@@ -58,9 +58,21 @@ def activities_index():
     args = {k: request.args.get(k) for k in (*FILTERS, "from", "to", "category", "limit")}
     page = Page(items, total, page_no, limit, args)
     targets = admin_activities.targets_for(items) if category == "admin" else {}
+    choices = _choices(category)
     return render_page_or_partial("console/activities/index.html", "console/activities/_table.html", page=page,
                                   category=category, args=request.args, results=RESULTS, targets=targets, error=error,
-                                  active="activities")
+                                  choices=choices, active="activities")
+
+
+def _choices(category: str) -> dict[str, list[str]]:
+    """Topic/action choices: the values that exist (actions of the chosen topic), plus the
+    requested value if it is not among them (a link's filter stays selected)."""
+    out = admin_activities.filter_choices(category, (request.args.get("topic") or "").strip() or None)
+    for name in ("topic", "action"):
+        value = (request.args.get(name) or "").strip()
+        if value and value not in out[name]:
+            out[name] = [value, *out[name]]
+    return out
 
 
 @bp.get("/activities.csv")
