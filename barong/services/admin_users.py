@@ -17,9 +17,10 @@ Level/state recomputation after label changes lives in barong.services.labels on
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import lazyload, selectinload
 
 from barong.errors import BarongError, NotFound, ValidationError
@@ -32,9 +33,10 @@ SCOPE = "admin.user"
 ORDER_COLUMNS = ("id", "uid", "email", "username", "role", "level", "otp", "state", "referral_id", "data",
                  "created_at", "updated_at")
 RANGES = ("created", "updated")
-FILTER_PARAMS = ("uid", "email", "role", "first_name", "last_name", "country", "level", "state", "range", "from",
+FILTER_PARAMS = ("q", "uid", "email", "role", "first_name", "last_name", "country", "level", "state", "range", "from",
                  "to", "ordering", "order_by", "extended", "page", "limit")
 PENDING_DOCUMENT_VALUES = ("pending", "replaced")
+_PHONE_LIKE = re.compile(r"\+?[\d\s().-]+")
 
 
 # ---- lookups -------------------------------------------------------------------------------
@@ -93,7 +95,7 @@ def parse_filters(params: dict | None, *, ordering: bool = True) -> dict:
             return None
 
     out["extended"] = attempt(lambda: _bool(params.get("extended"), f"{SCOPE}.non_boolean_extended")) or False
-    for name in ("uid", "email", "role", "state", "country", "first_name", "last_name"):
+    for name in ("q", "uid", "email", "role", "state", "country", "first_name", "last_name"):
         value = params.get(name)
         if value not in (None, ""):
             out[name] = str(value).strip()
@@ -118,6 +120,47 @@ def parse_filters(params: dict | None, *, ordering: bool = True) -> dict:
     return out
 
 
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _phone_users(text: str) -> set[int]:
+    """Users with the phone number `text` (any punctuation; E.164 digits), found through the
+    encrypted column's CRC32 index (`number_index`) and checked against the decrypted value."""
+    from barong.services import phones
+
+    digits = re.sub(r"\D", "", text)
+    if not (6 <= len(digits) <= 15 and _PHONE_LIKE.fullmatch(text)):
+        return set()
+    return {p.user_id for p in phones.find_by_number(digits)}
+
+
+def _document_users(text: str) -> set[int]:
+    """Users with a document numbered `text` (as entered, or upper-cased), through the
+    encrypted column's CRC32 index (`doc_number_index`), checked against the decrypted value."""
+    from barong.models import Document
+    from barong.security.crypto import crc32_index
+
+    if len(text) > 128 or " " in text:
+        return set()
+    wanted = {text, text.upper()}
+    rows = (db.session.query(Document).options(lazyload("*"))
+            .filter(Document.doc_number_index.in_({crc32_index(v) for v in wanted})))
+    return {d.user_id for d in rows if d.doc_number in wanted}
+
+
+def text_condition(text: str):
+    """The one search box (`q`): part of an email, a uid, a username, a phone number or a
+    document number. The encrypted columns are matched through their index, exactly."""
+    text = text.strip()
+    lowered = text.lower()
+    ors = [User.email_lower.like(_like(lowered), escape="\\"), User.uid == text.upper(), User.username == lowered]
+    ids = _phone_users(text) | _document_users(text)
+    if ids:
+        ors.append(User.id.in_(sorted(ids)))
+    return or_(*ors)
+
+
 def _ts(value: int) -> datetime:
     return datetime.fromtimestamp(int(value), tz=timezone.utc).replace(tzinfo=None)
 
@@ -125,6 +168,8 @@ def _ts(value: int) -> datetime:
 def _conditions(f: dict) -> list:
     """SQL conditions on `users` for the parsed filters (each backed by an index)."""
     conds = []
+    if f.get("q"):
+        conds.append(text_condition(f["q"]))
     if f.get("uid"):
         conds.append(User.uid == f["uid"])
     if f.get("email"):

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import date, datetime, time, timezone
 
 from flask import render_template, request
-from sqlalchemy import or_
 
 from barong.errors import BarongError
 from barong.extensions import db
@@ -45,8 +44,8 @@ def _day_to_unix(raw: str | None, end: bool = False) -> int | None:
 
 def service_params(args) -> dict:
     """Console form → admin/users params (dates become unix seconds)."""
-    params = {k: args.get(k) for k in ("uid", "email", "role", "state", "level", "country", "range", "ordering",
-                                       "order_by") if args.get(k)}
+    params = {k: args.get(k) for k in ("q", "uid", "email", "role", "state", "level", "country", "range",
+                                       "ordering", "order_by") if args.get(k)}
     params["from"] = _day_to_unix(args.get("from"))
     params["to"] = _day_to_unix(args.get("to"), end=True)
     params.setdefault("order_by", "created_at")
@@ -68,11 +67,7 @@ def users_index():
     except BarongError as err:
         error, f = err.codes, {}
         query, conds = db.session.query(User).filter(User.id < 0), [User.id < 0]
-    text = (args.get("q") or "").strip()
-    if text:  # the console's live box: part of an email, or a uid
-        like = f"%{text.lower()}%"
-        cond = or_(User.email_lower.like(like), User.uid == text.upper(), User.username == text.lower())
-        query, conds = query.filter(cond), [*conds, cond]
+    # the live box `q` (email part, uid, username, phone or document number) is a service filter
     page_no, limit = int_arg(args, "page", 1, 1, 10**6), int_arg(args, "limit", 25, 1, 100)
     total = admin_users.count(conds)
     items = query.limit(limit).offset((page_no - 1) * limit).all()

@@ -86,3 +86,62 @@ def test_activity_user_filter_from_the_user_page_and_filtered_export(operator, c
 def test_activity_filter_choices_for_the_admin_log_need_the_right(operator, console):
     client = console(operator("admin"))
     assert client.get("/admin/activities?category=admin").status_code == 403
+
+
+def _searchable(make_user, applicant=None):
+    from datetime import date, timedelta
+
+    from barong.models import Phone
+    from barong.services import documents
+
+    from tests.web.console.support import png_bytes
+
+    who = make_user(email="Grace.Hopper@example.com")
+    documents.create(who, [("passport.png", png_bytes())], "Passport",
+                     doc_expire=(date.today() + timedelta(days=400)).isoformat(), doc_number="AB123456")
+    phone = Phone(user_id=who.id, country="GB")
+    phone.number = "447700900123"
+    db.session.add(phone)
+    other = make_user(email="someone@example.org", username="gracie")
+    unit_of_work.commit()
+    return who, other
+
+
+def _uids(client, q: str) -> set[str]:
+    import re
+    from urllib.parse import quote
+
+    resp = client.get(f"/admin/users?q={quote(q)}")
+    assert resp.status_code == 200
+    return set(re.findall(r"/admin/users/(ID[0-9A-F]+)\"", resp.get_data(as_text=True)))
+
+
+def test_one_box_finds_by_email_uid_username_phone_and_document(operator, console, make_user, applicant):
+    client = console(operator("superadmin"))
+    who, other = _searchable(make_user, applicant)
+    assert _uids(client, "grace.hopper@EXAMPLE.com") == {who.uid}
+    assert _uids(client, "hopper") == {who.uid}
+    assert _uids(client, who.uid.lower()) == {who.uid}
+    assert _uids(client, "gracie") == {other.uid}
+    assert _uids(client, "+44 7700 900123") == {who.uid}
+    assert _uids(client, "(44) 7700-900-123") == {who.uid}
+    assert _uids(client, "AB123456") == {who.uid}
+    assert _uids(client, "ab123456") == {who.uid}
+
+
+def test_one_box_no_match_and_partial_secrets_do_not_match(operator, console, make_user, applicant):
+    client = console(operator("superadmin"))
+    _searchable(make_user, applicant)
+    assert _uids(client, "nobody-at-all") == set()
+    assert _uids(client, "7700900") == set()     # part of a phone number: exact numbers only
+    assert _uids(client, "AB1234") == set()      # part of a document number
+    assert _uids(client, "100%_") == set()       # LIKE wildcards are literal
+
+
+def test_one_box_combines_with_the_other_filters(operator, console, make_user, applicant):
+    client = console(operator("superadmin"))
+    who, _ = _searchable(make_user, applicant)
+    assert _uids(client, "AB123456") == {who.uid}
+    resp = client.get("/admin/users?q=AB123456&state=banned")
+    assert who.uid not in resp.get_data(as_text=True)
+

@@ -15,6 +15,8 @@ S = "admin.user"
 def _filters(ordering: bool = True):
     params = [Param("extended", bool, invalid=f"{S}.non_boolean_extended",
                     description="true: users with profiles (UserWithProfile / UserWithKYC)"),
+              Param("q", description="one box: part of an email, uid, username, phone number (any punctuation) "
+                                     "or document number (exact; encrypted columns through their index)"),
               Param("uid"), Param("email"), Param("role"), Param("first_name", description="accepted, ignored"),
               Param("last_name", description="accepted, ignored"),
               Param("country", description="country of any of the user's profiles"),
