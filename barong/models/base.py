@@ -24,7 +24,12 @@ class Timestamps:
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow, nullable=False)
 
 
-def encrypted(column: str, index_column: str | None = None) -> property:
+def name_key(value: str | None) -> str | None:
+    """How a name is indexed for search: case-folded, whitespace collapsed."""
+    return " ".join(str(value).split()).casefold() if value else None
+
+
+def encrypted(column: str, index_column: str | None = None, index_normalize=None) -> property:
     """A plain-text property over the Fernet-encrypted `column` (barong.security.crypto).
 
     With `index_column`, setting the value also stores its CRC32 lookup index there
@@ -41,6 +46,7 @@ def encrypted(column: str, index_column: str | None = None) -> property:
 
         setattr(self, column, encrypt(value))
         if index_column is not None:
-            setattr(self, index_column, crc32_index(value) if value else None)
+            key = index_normalize(value) if index_normalize is not None and value else value
+            setattr(self, index_column, crc32_index(key) if key else None)
 
     return property(getter, setter)

@@ -4,7 +4,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, SmallInteger, Str
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from barong.extensions import db
-from barong.models.base import Timestamps, encrypted
+from barong.models.base import Timestamps, encrypted, name_key
 
 PROFILE_STATES = {"drafted": 0, "submitted": 1, "verified": 3, "rejected": 4}
 PROFILE_STATE_NAMES = {v: k for k, v in PROFILE_STATES.items()}
@@ -23,6 +23,9 @@ class Profile(Timestamps, db.Model):
     #: PII: encrypted at rest (barong.security.crypto), decrypted via the properties below
     first_name_encrypted: Mapped[str | None] = mapped_column(String(1024))
     last_name_encrypted: Mapped[str | None] = mapped_column(String(1024))
+    #: CRC32 of the case-folded name (`base.name_key`): the console's search finds a user by name
+    first_name_index: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    last_name_index: Mapped[int | None] = mapped_column(BigInteger, index=True)
     dob_encrypted: Mapped[str | None] = mapped_column(String(1024))
     address_encrypted: Mapped[str | None] = mapped_column(String(1024))
     postcode: Mapped[str | None] = mapped_column(String(255))
@@ -33,8 +36,8 @@ class Profile(Timestamps, db.Model):
 
     user = relationship("User", back_populates="profiles")
 
-    first_name = encrypted("first_name_encrypted")
-    last_name = encrypted("last_name_encrypted")
+    first_name = encrypted("first_name_encrypted", index_column="first_name_index", index_normalize=name_key)
+    last_name = encrypted("last_name_encrypted", index_column="last_name_index", index_normalize=name_key)
     dob = encrypted("dob_encrypted")
     address = encrypted("address_encrypted")
 

@@ -96,7 +96,12 @@ def _searchable(make_user, applicant=None):
 
     from tests.web.console.support import png_bytes
 
+    from barong.services import profiles
+
     who = make_user(email="Grace.Hopper@example.com")
+    profiles.create(who, {"first_name": "Grace", "last_name": "Brewster Murray", "dob": "1906-12-09",
+                          "country": "US", "city": "New York", "address": "1 Main St", "postcode": "10001"},
+                    confirm=True)
     documents.create(who, [("passport.png", png_bytes())], "Passport",
                      doc_expire=(date.today() + timedelta(days=400)).isoformat(), doc_number="AB123456")
     phone = Phone(user_id=who.id, country="GB")
@@ -127,6 +132,25 @@ def test_one_box_finds_by_email_uid_username_phone_and_document(operator, consol
     assert _uids(client, "(44) 7700-900-123") == {who.uid}
     assert _uids(client, "AB123456") == {who.uid}
     assert _uids(client, "ab123456") == {who.uid}
+    assert _uids(client, "grace") == {who.uid}          # first name (not "gracie")
+    assert _uids(client, "BREWSTER  murray") == {who.uid}  # last name, any case and spacing
+    assert _uids(client, "Grace Brewster Murray") == {who.uid}
+    assert _uids(client, "brewster murray grace") == {who.uid}
+
+
+def test_profile_name_index_is_written_with_the_name(make_user):
+    from barong.models import Profile
+    from barong.security.crypto import crc32_index
+
+    from barong.services import profiles
+
+    user = make_user()
+    profiles.create(user, {"first_name": "  Ada ", "last_name": "LOVELACE", "country": "GB"})
+    unit_of_work.commit()
+    row = db.session.query(Profile).filter(Profile.user_id == user.id).one()
+    assert row.first_name_index == crc32_index("ada") and row.last_name_index == crc32_index("lovelace")
+    row.last_name = None
+    assert row.last_name_index is None
 
 
 def test_one_box_no_match_and_partial_secrets_do_not_match(operator, console, make_user, applicant):
@@ -135,6 +159,8 @@ def test_one_box_no_match_and_partial_secrets_do_not_match(operator, console, ma
     assert _uids(client, "nobody-at-all") == set()
     assert _uids(client, "7700900") == set()     # part of a phone number: exact numbers only
     assert _uids(client, "AB1234") == set()      # part of a document number
+    assert _uids(client, "brews") == set()       # part of a name: whole names only
+    assert _uids(client, "murray grace") == set()  # not first + last
     assert _uids(client, "100%_") == set()       # LIKE wildcards are literal
 
 
@@ -145,3 +171,24 @@ def test_one_box_combines_with_the_other_filters(operator, console, make_user, a
     resp = client.get("/admin/users?q=AB123456&state=banned")
     assert who.uid not in resp.get_data(as_text=True)
 
+
+
+def test_migration_0002_backfills_the_name_index(make_user):
+    import importlib.util
+
+    from barong.config import ROOT
+    from barong.models import Profile
+    from barong.security.crypto import crc32_index
+    from barong.services import profiles
+
+    user = make_user()
+    profiles.create(user, {"first_name": "Ada", "last_name": "Lovelace", "country": "GB"})
+    unit_of_work.commit()
+    db.session.query(Profile).update({"first_name_index": None, "last_name_index": None})
+    spec = importlib.util.spec_from_file_location("m0002", ROOT / "migrations/versions/0002_profile_name_index.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.backfill(db.session.connection(), chunk=1) >= 1
+    db.session.commit()
+    row = db.session.query(Profile).filter(Profile.user_id == user.id).one()
+    assert (row.first_name_index, row.last_name_index) == (crc32_index("ada"), crc32_index("lovelace"))
