@@ -7,15 +7,19 @@
 
 What it does:
 * seeds 100,000 users (uid, email, role, level, state spread over a year), one profile
-  each (country, encrypted name fields), their private labels (email / phone /
-  document, matching each user's level) and 2 activities each (signup, login — some
-  failed) with bulk INSERTs (no argon2: every user gets the same fixed digest);
+  each (country, encrypted names from 20 × 23 first/last names with their search
+  index), a verified phone for level ≥ 2 and a document for level 3 (encrypted numbers
+  with their CRC32 index), their private labels (email / phone / document, matching
+  each user's level) and 2 activities each (signup, login — some failed) with bulk
+  INSERTs (no argon2: every user gets the same fixed digest);
   SQLite goes to `instance/bench/admin_users.db`, PostgreSQL to the database
   `barong_bench` (created with psql when missing; `BENCH_PG_URL` overrides);
 * builds the real app (`create_app`, the same config as `make run`) on that database,
   signs a superadmin in through `POST identity/sessions`, and calls the endpoints with
   the **Flask test client** — the whole request stack runs (session lookup, RBAC,
   parameter parsing, queries, JSON, commit), only the HTTP socket is skipped;
+* times the one search box `q` (email part, uid, name, phone, document number, no
+  match) next to the filters;
 * prints p50 / p99 per scenario (after warm-up). By default it calls `gc.freeze()` after
   start-up, as a pre-loading server should; `--no-gc-freeze` measures without it.
 """
@@ -38,6 +42,11 @@ ADMIN_EMAIL = "bench-admin@barong.io"
 COUNTRIES = ["UA", "DE", "US", "GB", "FR", "JP", "PL", "ES", "IT", "NL"]
 STATES = ["active"] * 80 + ["pending"] * 15 + ["banned"] * 3 + ["locked"] * 2
 ROLES = ["member"] * 990 + ["admin"] * 4 + ["compliance"] * 3 + ["support"] * 3
+FIRST_NAMES = ["Ivan", "Olena", "Taras", "Anna", "Mykola", "Iryna", "Petro", "Oksana", "Andrii", "Maria",
+               "Dmytro", "Sofia", "Yurii", "Kateryna", "Serhii", "Natalia", "Oleh", "Yulia", "Bohdan", "Daria"]
+LAST_NAMES = ["Petrenko", "Shevchenko", "Kovalenko", "Bondarenko", "Tkachenko", "Kravchenko", "Oliinyk",
+              "Shevchuk", "Polishchuk", "Bondar", "Tkachuk", "Marchenko", "Lysenko", "Rudenko", "Savchenko",
+              "Melnyk", "Moroz", "Koval", "Boiko", "Kovalchuk", "Hrytsenko", "Pavlenko", "Karpenko"]
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/barong_bench")
 SQLITE_PATH = ROOT / "instance" / "bench" / "admin_users.db"
 
@@ -64,9 +73,10 @@ def seed(app, reseed: bool) -> None:
     from sqlalchemy import func, insert, text
 
     from barong.extensions import db
-    from barong.models import Activity, Label, Profile, User
+    from barong.models import Activity, Document, Label, Phone, Profile, User
+    from barong.models.base import name_key
     from barong.security import passwords
-    from barong.security.crypto import encrypt
+    from barong.security.crypto import crc32_index, encrypt
     from barong.services import seeding, unit_of_work, users
 
     with app.app_context():
@@ -91,12 +101,13 @@ def seed(app, reseed: bool) -> None:
         first_id = admin.id + 1
         rnd = random.Random(42)
         digest = passwords.hash_password(PASSWORD)
-        enc_first, enc_last, enc_dob = encrypt("Ivan"), encrypt("Petrenko"), encrypt("1990-01-01")
+        enc_dob = encrypt("1990-01-01")
+        names = {n: (encrypt(n), crc32_index(name_key(n))) for n in FIRST_NAMES + LAST_NAMES}
         now = datetime.utcnow().replace(microsecond=0)
         started = time.perf_counter()
         chunk = 10_000
         for base in range(0, N_USERS, chunk):
-            user_rows, profile_rows, label_rows, activity_rows = [], [], [], []
+            user_rows, profile_rows, label_rows, activity_rows, phone_rows, doc_rows = [], [], [], [], [], []
             for i in range(base, min(base + chunk, N_USERS)):
                 uid_num = first_id + i
                 created = now - timedelta(seconds=rnd.randint(0, 365 * 86400))
@@ -107,8 +118,21 @@ def seed(app, reseed: bool) -> None:
                     email_lower=f"user{i}@bench.example.com", password_digest=digest, role=rnd.choice(ROLES),
                     level=level, otp=False, state=state, failed_logins=0, created_at=created,
                     updated_at=created + timedelta(seconds=rnd.randint(0, 86400 * 30))))
+                first, last = names[FIRST_NAMES[i % len(FIRST_NAMES)]], names[LAST_NAMES[i % len(LAST_NAMES)]]
+                if level >= 2:  # a verified phone (E.164 digits, encrypted + CRC32 index)
+                    number = f"38067{i:07d}"
+                    phone_rows.append(dict(user_id=uid_num, country="UA", number_encrypted=encrypt(number),
+                                           number_index=crc32_index(number), validated_at=created,
+                                           created_at=created, updated_at=created))
+                if level >= 3:  # a document with an encrypted, indexed number
+                    doc_number = f"AB{i:07d}"
+                    doc_rows.append(dict(user_id=uid_num, upload=f"bench-{i}.png", doc_type="Passport",
+                                         doc_number_encrypted=encrypt(doc_number),
+                                         doc_number_index=crc32_index(doc_number), created_at=created,
+                                         updated_at=created))
                 profile_rows.append(dict(
-                    user_id=uid_num, first_name_encrypted=enc_first, last_name_encrypted=enc_last,
+                    user_id=uid_num, first_name_encrypted=first[0], first_name_index=first[1],
+                    last_name_encrypted=last[0], last_name_index=last[1],
                     dob_encrypted=enc_dob, city="Kyiv", postcode="01001", country=rnd.choice(COUNTRIES),
                     state_value=3 if level >= 3 else 1, created_at=created, updated_at=created))
                 for lvl, (key, value) in enumerate((("email", "verified"), ("phone", "verified"),
@@ -130,6 +154,10 @@ def seed(app, reseed: bool) -> None:
             db.session.execute(insert(Profile.__table__), profile_rows)
             db.session.execute(insert(Label.__table__), label_rows)
             db.session.execute(insert(Activity.__table__), activity_rows)
+            if phone_rows:
+                db.session.execute(insert(Phone.__table__), phone_rows)
+            if doc_rows:
+                db.session.execute(insert(Document.__table__), doc_rows)
             db.session.commit()
         if db.engine.dialect.name == "postgresql":
             db.session.execute(text("SELECT setval(pg_get_serial_sequence('users', 'id'), "
@@ -140,7 +168,7 @@ def seed(app, reseed: bool) -> None:
         else:
             db.session.execute(text("ANALYZE"))
             db.session.commit()
-        print(f"  seeded {N_USERS:,} users (+profiles, labels, {2 * N_USERS:,} activities) "
+        print(f"  seeded {N_USERS:,} users (+profiles, labels, phones, documents, {2 * N_USERS:,} activities) "
               f"in {time.perf_counter() - started:.1f} s")
 
 
@@ -149,7 +177,16 @@ def scenarios(app) -> list[tuple[str, str]]:
     from barong.models import User
 
     with app.app_context():
+        from urllib.parse import quote
+
+        from barong.models import Document, Phone
+
         sample = db.session.query(User).filter(User.email.like("user%")).order_by(User.id.desc()).first()
+        phone = db.session.query(Phone).order_by(Phone.id.desc()).first()
+        document = db.session.query(Document).order_by(Document.id.desc()).first()
+        digits = phone.number if phone else "380670000000"
+        pretty_phone = quote(f"+{digits[:3]} {digits[3:5]} {digits[5:8]} {digits[8:]}")
+        doc_number = document.doc_number.lower() if document else "ab0000000"
     now = int(time.time())
     return [
         ("users (no filter)", "/api/v2/barong/admin/users"),
@@ -166,6 +203,15 @@ def scenarios(app) -> list[tuple[str, str]]:
         ("users extended=true", "/api/v2/barong/admin/users?extended=true"),
         ("users/documents/pending", "/api/v2/barong/admin/users/documents/pending"),
         ("metrics", "/api/v2/barong/admin/metrics"),
+        # the one search box (`q`, the console's users list uses the same service)
+        ("q= email part", f"/api/v2/barong/admin/users?q={sample.email.split('@')[0]}@"),
+        ("q= uid (lower case)", f"/api/v2/barong/admin/users?q={sample.uid.lower()}"),
+        ("q= name (first last)", "/api/v2/barong/admin/users?q=Olena%20Shevchenko"),
+        ("q= last name", "/api/v2/barong/admin/users?q=kovalenko"),
+        ("q= phone (+380 67 …)", f"/api/v2/barong/admin/users?q={pretty_phone}"),
+        ("q= document number", f"/api/v2/barong/admin/users?q={doc_number}"),
+        ("q= no match", "/api/v2/barong/admin/users?q=nobody-at-all"),
+        ("q= name & state=active", "/api/v2/barong/admin/users?q=Olena%20Shevchenko&state=active"),
     ]
 
 
