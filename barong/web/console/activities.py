@@ -12,7 +12,16 @@ from sqlalchemy.orm import lazyload
 from barong.errors import BarongError
 from barong.services import admin_activities
 from barong.web.console import bp, policy
-from barong.web.console.helpers import Page, actor, audit, console_requires, forbidden, int_arg, render_page_or_partial
+from barong.web.console.helpers import (
+    Page,
+    actor,
+    audit,
+    console_requires,
+    forbidden,
+    int_arg,
+    is_htmx,
+    render_page_or_partial,
+)
 
 FILTERS = ("topic", "action", "uid", "email", "result", "target_uid")
 RESULTS = ("succeed", "failed", "denied")
@@ -61,7 +70,7 @@ def activities_index():
     choices = _choices(category)
     return render_page_or_partial("console/activities/index.html", "console/activities/_table.html", page=page,
                                   category=category, args=request.args, results=RESULTS, targets=targets, error=error,
-                                  choices=choices, active="activities")
+                                  choices=choices, oob_choices=is_htmx(), active="activities")
 
 
 def _choices(category: str) -> dict[str, list[str]]:

@@ -46,6 +46,13 @@ def test_activity_topic_and_action_filters_are_choices_of_existing_values(operat
     body = client.get("/admin/activities?topic=password").get_data(as_text=True)
     assert _options(body, "action") == ["", "password reset"]
     assert '<option value="password" selected>' in body
+    # under htmx the table comes with the topic's action choices, swapped in out of band
+    from tests.web.console.support import hx
+
+    part = client.get("/admin/activities?topic=password", headers=hx()).get_data(as_text=True)
+    assert 'id="action-choice"' in part and 'hx-swap-oob="true"' in part
+    assert _options(part, "action") == ["", "password reset"]
+    assert 'hx-swap-oob' not in body
     # a value from a link that no row has yet stays selected (and finds nothing)
     body = client.get("/admin/activities?topic=nosuch").get_data(as_text=True)
     assert '<option value="nosuch" selected>' in body and "0</strong> entries" in body
