@@ -20,3 +20,10 @@ def test_admin_api_users_q(api, make_user):
 
 def test_admin_api_users_q_needs_read_user(api):
     assert api("member").get("/users?q=x").status_code in (401, 403)
+
+
+def test_admin_api_kyc_queue_q(api, make_user):
+    sa = api("superadmin")
+    who, _ = _searchable(make_user)
+    assert [u["uid"] for u in sa.get("/users/documents/pending?q=AB123456").get_json()] == [who.uid]
+    assert sa.get("/users/documents/pending?q=gracie").get_json() == []
