@@ -25,6 +25,7 @@
   });
 
   // Keyboard shortcuts on pages that declare them: <a data-key="j">, <button data-key="a">.
+  var armed = null, armedAt = 0;
   document.addEventListener("keydown", function (e) {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     var t = e.target;
@@ -39,6 +40,17 @@
     if (target.dataset.focus) {
       var f = document.querySelector(target.dataset.focus);
       if (f) { f.focus(); return; }
+    }
+    // data-key-confirm: a consequential shortcut asks first — the first press arms it
+    // (message shown), only a second press of the same key within 3 s acts.
+    if (target.dataset.keyConfirm !== undefined) {
+      if (armed !== target || Date.now() - armedAt > 3000) {
+        armed = target; armedAt = Date.now();
+        target.classList.add("armed");
+        toast(target.dataset.keyConfirm, "warning");
+        return;
+      }
+      armed = null; target.classList.remove("armed");
     }
     target.click();
   });

@@ -63,6 +63,9 @@ def test_admin_finds_user_reviews_and_approves_documents(live_server, page, make
     page.wait_for_url(f"**/admin/kyc/{applicant.uid}")
     expect(page.locator("#user-profile")).to_contain_text("Lovelace")
     expect(page.locator("#user-documents img")).to_be_visible()
+    page.keyboard.press("a")                         # the first `a` only asks
+    expect(page.locator("#toasts")).to_contain_text("Press a again to approve applicant@example.com")
+    assert level_of(applicant.uid) == 2
     page.keyboard.press("a")
     page.wait_for_url(re.compile(r"/admin/kyc$"))  # the queue is empty now
     expect(page.locator("#flashes")).to_contain_text("documents approved")

@@ -111,6 +111,25 @@ def done(message: str, fragment_template: str | None = None, fallback_url: str |
     return redirect(fallback_url or request.referrer or url_for("console.dashboard"))
 
 
+def ask_first(user, question: str, consequence: str, button: str, cancel_url: str | None = None):
+    """Destructive actions ask first: None when the POST carries `confirm=1` (go ahead);
+    otherwise the confirmation naming the user and the consequence — a page without JS,
+    in place of the htmx target (same id) with htmx — whose form re-posts the same fields
+    with `confirm=1` + CSRF. Nothing is changed until then."""
+    if request.form.get("confirm") == "1":
+        return None
+    fields = [(k, v) for k in request.form if k not in ("confirm", "csrf_token") for v in request.form.getlist(k)]
+    ctx = dict(subject=user, question=question, consequence=consequence, button=button, fields=fields,
+               action_url=request.path, cancel_url=cancel_url or request.referrer or url_for("console.dashboard"),
+               target_id=request.headers.get("HX-Target") if is_htmx() else None)
+    if is_htmx():
+        resp = make_response(render_template("console/_confirm.html", **ctx), 200)
+        if not ctx["target_id"]:
+            resp.headers["HX-Reswap"] = "none"
+        return resp
+    return make_response(render_template("console/confirm.html", **ctx), 200)
+
+
 def audit(topic: str, action: str, target_uid: str | None = None, data: dict | None = None):
     """Every console action lands in the admin audit log (admin_activities.audit: the one
     audit path of the admin services; payload masked by activities)."""

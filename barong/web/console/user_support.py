@@ -10,7 +10,7 @@ from flask import request, url_for
 from barong.errors import BarongError
 from barong.services import required_actions, support_actions
 from barong.web.console import bp
-from barong.web.console.helpers import actor, console_requires, done, policy, refused
+from barong.web.console.helpers import actor, ask_first, console_requires, done, policy, refused
 
 FRAGMENT = "console/users/_support.html"
 
@@ -69,6 +69,14 @@ def users_session_revoke(uid, sid):
 @bp.post("/users/<uid>/sessions/revoke-all")
 @console_requires("sessions.destroy")
 def users_sessions_revoke_all(uid):
+    from barong.web.console.users import _load
+
+    user = _load(uid)
+    asked = ask_first(user, f"Sign {user.email} out everywhere?",
+                      "Every session of theirs ends at once; they must sign in again on each device.",
+                      "Revoke all sessions", url_for("console.users_show", uid=uid))
+    if asked is not None:
+        return asked
     return _act(uid, lambda u: support_actions.revoke_all_sessions(u, actor=actor()),
                 "Signed out {result} session(s) of {email}.")
 

@@ -22,11 +22,17 @@ from barong.web.console.helpers import (
     int_arg,
     invalid,
     policy,
+    ask_first,
     refused,
     render_page_or_partial,
 )
 
 STATES = ("active", "pending", "banned", "locked", "deleted")
+# the states that ask first (helpers.ask_first): button, consequence
+STATE_CONSEQUENCES = {
+    "banned": ("Ban", "They are logged out everywhere and cannot log in until an operator lifts the ban."),
+    "deleted": ("Delete", "The account is closed: they are logged out everywhere and cannot log in again."),
+}
 SORTABLE = ("uid", "email", "role", "level", "state", "otp", "created_at", "updated_at")
 FILTER_FIELDS = ("q", "uid", "email", "role", "state", "level", "country", "range", "from", "to", "order_by",
                  "ordering", "limit")
@@ -122,6 +128,11 @@ def users_state(uid):
     state = (request.form.get("state") or "").strip()
     if state not in STATES:
         return invalid("console/users/_summary.html", errors={"state": ["Pick a state."]}, **_context(user))
+    if state in STATE_CONSEQUENCES and state != user.state:
+        verb, consequence = STATE_CONSEQUENCES[state]
+        asked = ask_first(user, f"{verb} {user.email}?", consequence, verb, _url(user))
+        if asked is not None:
+            return asked
     try:
         admin_users.update(user, state=state, actor=actor())
     except BarongError as err:
@@ -133,6 +144,11 @@ def users_state(uid):
 @console_requires("users.update")
 def users_reset_otp(uid):
     user = _load(uid)
+    asked = ask_first(user, f"Reset 2FA of {user.email}?",
+                      "Their 2FA is turned off and their API keys are deactivated; they must set 2FA up again.",
+                      "Reset 2FA", _url(user))
+    if asked is not None:
+        return asked
     try:
         admin_users.update(user, otp=False, actor=actor())
     except BarongError as err:
@@ -145,6 +161,12 @@ def users_reset_otp(uid):
 def users_role(uid):
     user = _load(uid)
     role = (request.form.get("role") or "").strip()
+    if role and role != user.role and role in roles():  # an unknown role is a field error, no question
+        asked = ask_first(user, f"Change the role of {user.email} from {user.role} to {role}?",
+                          f"They get the abilities of {role} and lose those of {user.role} at once.",
+                          "Change role", _url(user))
+        if asked is not None:
+            return asked
     try:
         admin_users.change_role(user, role, actor=actor())
     except BarongError as err:
@@ -217,6 +239,11 @@ def labels_update(uid):
 def labels_delete(uid):
     user = _load(uid)
     key, scope = request.form.get("key", ""), request.form.get("scope", "")
+    asked = ask_first(user, f"Remove label {key} ({scope}) of {user.email}?",
+                      "What the label grants (e.g. a KYC level) is recomputed and may be lost.", "Remove label",
+                      _url(user))
+    if asked is not None:
+        return asked
     try:
         admin_users.delete_label(user, key, scope, actor=actor())
     except BarongError as err:

@@ -62,7 +62,7 @@ def test_revoke_all_sessions_without_js_redirects(admin_client, make_user, app):
     client, me = admin_client
     user = make_user()
     _session_of(app, user), _session_of(app, user)
-    resp = client.post(f"/admin/users/{user.uid}/sessions/revoke-all")
+    resp = client.post(f"/admin/users/{user.uid}/sessions/revoke-all", data={"confirm": "1"})
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/admin/users/{user.uid}")
     assert sessions.list_for_user(user.uid) == []
     assert admin_activities(me, "sessions")[-1].action == "revoke all sessions"
@@ -118,7 +118,8 @@ def test_support_role_sees_and_uses_the_card(operator, console, make_user, app):
     _session_of(app, user)
     body = client.get(f"/admin/users/{user.uid}").get_data(as_text=True)
     assert "Revoke all sessions" in body and "Send password-reset mail" in body and "Require" in body
-    assert client.post(f"/admin/users/{user.uid}/sessions/revoke-all", headers=hx()).status_code == 200
+    assert client.post(f"/admin/users/{user.uid}/sessions/revoke-all", data={"confirm": "1"},
+                       headers=hx()).status_code == 200
 
 
 def test_accountant_sees_no_sessions_and_is_refused(operator, console, make_user, app):

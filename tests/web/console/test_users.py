@@ -71,7 +71,7 @@ def test_invalid_filter_is_reported_not_crashed(admin_client):
 def test_change_state_bans_and_audits(admin_client, make_user):
     client, me = admin_client
     user = make_user()
-    resp = client.post(f"/admin/users/{user.uid}/state", data={"state": "banned"}, headers=hx())
+    resp = client.post(f"/admin/users/{user.uid}/state", data={"state": "banned", "confirm": "1"}, headers=hx())
     assert resp.status_code == 200
     assert "toast" in resp.headers["HX-Trigger"] and 'id="user-summary"' in resp.get_data(as_text=True)
     assert fresh(user).state == "banned"
@@ -96,14 +96,14 @@ def test_same_state_is_refused(admin_client, make_user):
 
 def test_cannot_change_yourself(admin_client):
     client, me = admin_client
-    resp = client.post(f"/admin/users/{me.uid}/state", data={"state": "banned"}, headers=hx())
+    resp = client.post(f"/admin/users/{me.uid}/state", data={"state": "banned", "confirm": "1"}, headers=hx())
     assert resp.status_code == 422 and fresh(me).state == "active"
 
 
 def test_admin_cannot_touch_superadmin(operator, console):
     root = operator("superadmin")
     client = console(operator("admin"))
-    resp = client.post(f"/admin/users/{root.uid}/state", data={"state": "banned"}, headers=hx())
+    resp = client.post(f"/admin/users/{root.uid}/state", data={"state": "banned", "confirm": "1"}, headers=hx())
     assert resp.status_code == 422 and fresh(root).state == "active"
 
 
@@ -112,7 +112,7 @@ def test_reset_2fa(admin_client, make_user):
     user = make_user(otp=True)
     labels.add(user, "otp", "enabled", scope="private")
     unit_of_work.commit()
-    resp = client.post(f"/admin/users/{user.uid}/otp", headers=hx())
+    resp = client.post(f"/admin/users/{user.uid}/otp", data={"confirm": "1"}, headers=hx())
     assert resp.status_code == 200
     assert fresh(user).otp is False and labels.find(user, "otp", "private") is None
     assert admin_activities(me, "users")[-1].action == "update otp"
@@ -121,7 +121,7 @@ def test_reset_2fa(admin_client, make_user):
 def test_change_role(admin_client, make_user):
     client, me = admin_client
     user = make_user()
-    assert client.post(f"/admin/users/{user.uid}/role", data={"role": "compliance"}, headers=hx()).status_code == 200
+    assert client.post(f"/admin/users/{user.uid}/role", data={"role": "compliance", "confirm": "1"}, headers=hx()).status_code == 200
     assert fresh(user).role == "compliance"
     assert admin_activities(me, "users")[-1].action == "change role"
 
@@ -158,7 +158,7 @@ def test_admin_cannot_unlock_superadmin(operator, console):
 def test_without_htmx_actions_redirect_back(admin_client, make_user):
     client, _ = admin_client
     user = make_user()
-    resp = client.post(f"/admin/users/{user.uid}/state", data={"state": "banned"})
+    resp = client.post(f"/admin/users/{user.uid}/state", data={"state": "banned", "confirm": "1"})
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/admin/users/{user.uid}")
 
 
@@ -202,7 +202,7 @@ def test_edit_and_remove_label(admin_client, make_user):
     assert resp.status_code == 200
     label = labels.find(fresh(user), "phone", "private")
     assert label.value == "rejected" and label.description == "fake" and user.level == 1
-    resp = client.post(f"/admin/users/{user.uid}/labels/delete", data={"key": "phone", "scope": "private"},
+    resp = client.post(f"/admin/users/{user.uid}/labels/delete", data={"key": "phone", "scope": "private", "confirm": "1"},
                        headers=hx())
     assert resp.status_code == 200 and labels.find(fresh(user), "phone", "private") is None
     assert [a.action for a in admin_activities(me, "labels")] == ["update", "delete"]
@@ -241,7 +241,7 @@ def test_edit_missing_label_is_404(admin_client, make_user):
 def test_remove_missing_label_is_404(admin_client, make_user):
     client, _ = admin_client
     user = make_user()
-    resp = client.post(f"/admin/users/{user.uid}/labels/delete", data={"key": "nope", "scope": "public"},
+    resp = client.post(f"/admin/users/{user.uid}/labels/delete", data={"key": "nope", "scope": "public", "confirm": "1"},
                        headers=hx())
     assert resp.status_code == 404
 
