@@ -146,6 +146,14 @@ def test_inline_edits_and_422_swaps(live_server, page, make_user):
     expect(page.locator("#user-summary [data-field=level]")).to_have_text("2")  # out-of-band summary swap
     expect(page.locator("#toasts")).to_contain_text("Label phone added")
 
+    # a destructive action asks first, in place: Remove → the confirmation names the user
+    page.locator("#user-labels tr", has_text="phone").get_by_role("button", name="Remove").click()
+    expect(page.locator("#user-labels.confirm")).to_contain_text("Remove label phone (private) of labelled@example.com?")
+    assert page.locator("#user-labels table").count() == 0
+    page.locator("#user-labels").get_by_role("button", name="Remove label").click()
+    expect(page.locator("#user-labels tbody tr", has_text="phone")).to_have_count(0)
+    expect(page.locator("#user-summary [data-field=level]")).to_have_text("1")
+
     page.goto(f"{live_server}/admin/permissions?role_filter=member")
     row = page.locator("table.permissions tbody tr").first
     row_id = row.get_attribute("id")
