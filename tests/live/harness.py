@@ -290,11 +290,12 @@ class GunicornServer:
         return subprocess.run([PYTHON, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=self.env,
                               capture_output=True, text=True, timeout=timeout)
 
-    def wait_log(self, pattern: str, timeout: float = 15) -> bool:
-        """True once `pattern` (a regex) appears in the log (gunicorn writes the access line after the body)."""
+    def wait_log(self, pattern: str, timeout: float = 15, since: int = 0) -> bool:
+        """True once `pattern` (a regex) appears in the log after the `since` mark (gunicorn writes
+        the access line after the body; pass a `mark_log()` so an earlier line cannot match)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if re.search(pattern, self.log_text()):
+            if re.search(pattern, self.log_since(since)):
                 return True
             time.sleep(0.05)
         return False

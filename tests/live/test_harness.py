@@ -8,7 +8,7 @@ def test_server_answers_and_logs_access(live_barong):
     mark = live_barong.mark_log()
     r = Client(live_barong.url).get("/api/v2/barong/identity/ping")
     assert r.status_code == 200
-    assert live_barong.wait_log(r"GET /api/v2/barong/identity/ping")
+    assert live_barong.wait_log(r"GET /api/v2/barong/identity/ping", since=mark)
     assert "/api/v2/barong/identity/ping" in live_barong.log_since(mark)
 
 
