@@ -51,10 +51,10 @@ def configure_app(app: Flask) -> None:
             app.config["SECRET_KEY"] = (instance / "secret_key").read_text().strip()
     # Multipart bodies may carry several files; the per-file limit is checked by the upload service.
     app.config["MAX_CONTENT_LENGTH"] = app.config["BARONG_UPLOAD_MAX_SIZE"] * 5 + 1024 * 1024
-    # Always initialised; BARONG_RATELIMIT_ENABLED is read per request (services/rate_limits.py).
+    # Always initialised; BARONG_RATELIMIT_ENABLED is read per request (services/access/rate_limits.py).
     app.config["RATELIMIT_ENABLED"] = True
     app.config["RATELIMIT_STORAGE_URI"] = app.config.get("BARONG_REDIS_URL") or "memory://"
-    from barong.services import redis_client
+    from barong.services.infra import redis_client
 
     redis_client.init_app(app)  # timeouts + circuit breaker on every Redis client; an outage answers 503
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
@@ -68,7 +68,7 @@ def configure_app(app: Flask) -> None:
 
     app.extensions["barong_keypair"] = load_keypair(app.config.get("JWT_PRIVATE_KEY_PATH"), instance)
     app.extensions["barong_settings"] = load_barong_settings(app.config["BARONG_CONFIG"])
-    from barong.services import management_keychain
+    from barong.services.access import management_keychain
 
     management_keychain.init_app(app)  # a malformed BARONG_MANAGEMENT_API_CONFIG stops start-up
 
@@ -87,10 +87,10 @@ def register_extensions(app: Flask) -> None:
     from barong.web.i18n import select_locale
 
     babel.init_app(app, locale_selector=select_locale)
-    from barong.services import sessions
+    from barong.services.accounts import sessions
 
     sessions.init_app(app)
-    from barong.services import events, mail
+    from barong.services.delivery import events, mail
 
     events.subscribe(mail.handle_event)
 
@@ -115,7 +115,7 @@ def register_error_handlers(app: Flask) -> None:
 def register_request_hooks(app: Flask) -> None:
     from flask import g
 
-    from barong.services import unit_of_work
+    from barong.services.infra import unit_of_work
 
     def _fresh_g():
         # Per-request caches live on `g` (session, client IP, caller). A request reuses an app

@@ -10,7 +10,8 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("seed")
     def seed_command():
         """Create levels, permissions, restrictions and the admin (idempotent)."""
-        from barong.services import seeding, unit_of_work
+        from barong.services import seeding
+        from barong.services.infra import unit_of_work
 
         created = seeding.seed()
         unit_of_work.commit()
@@ -21,7 +22,7 @@ def register_commands(app: Flask) -> None:
     @mail.command("retry")
     def mail_retry():
         """Re-send mails whose delivery failed."""
-        from barong.services import mail as mail_service
+        from barong.services.delivery import mail as mail_service
 
         click.echo(f"sent {mail_service.retry_pending()}")
 
@@ -32,13 +33,16 @@ def register_commands(app: Flask) -> None:
     @kv.command("purge")
     def kv_purge():
         """Delete expired marks from the database store."""
-        from barong.services import kv as kv_service, unit_of_work
+        from barong.services.infra import kv as kv_service
+        from barong.services.infra import unit_of_work
 
         n = kv_service.purge_expired()
         unit_of_work.commit()
         click.echo(f"purged {n}")
 
     app.cli.add_command(kv)
-    from barong.events.cli import events as events_group  # flask events dispatch|stats|retry
+    from barong.events.cli import (
+        events as events_group,  # flask events dispatch|stats|retry
+    )
     app.cli.add_command(events_group)
     app.cli.add_command(__import__("barong.management_client", fromlist=["cli"]).cli)  # flask management …

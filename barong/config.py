@@ -100,7 +100,7 @@ def from_env(env=None) -> dict:
     cfg = {
         "SQLALCHEMY_DATABASE_URI": _str(env, "DATABASE_URL", f"sqlite:///{INSTANCE / 'barong.db'}"),
         "BARONG_REDIS_URL": _str(env, "BARONG_REDIS_URL", None),
-        #: seconds a Redis connect or reply may take before Redis counts as down (services/redis_client.py)
+        #: seconds a Redis connect or reply may take before Redis counts as down (services/infra/redis_client.py)
         "BARONG_REDIS_TIMEOUT": _positive_float(env, "BARONG_REDIS_TIMEOUT", 0.5),
         "JWT_PRIVATE_KEY_PATH": _str(env, "JWT_PRIVATE_KEY_PATH", None),
         "BARONG_JWT_EXPIRE_TIME": _int(env, "BARONG_JWT_EXPIRE_TIME", 3600, minimum=1),

@@ -88,7 +88,7 @@ def register_error_handlers(app):
         status = err.code or 500
         if is_api_request():
             if status == 429:
-                # Flask-Limiter carries the limit's error_message (a code, services/rate_limits.py)
+                # Flask-Limiter carries the limit's error_message (a code, services/access/rate_limits.py)
                 code = err.description if isinstance(err.description, str) and "." in err.description \
                     and " " not in err.description else "server.too_many_requests"
                 response = json_errors([code], 429)

@@ -77,7 +77,9 @@ def seed(app, reseed: bool) -> None:
     from barong.models.base import name_key
     from barong.security import passwords
     from barong.security.crypto import crc32_index, encrypt
-    from barong.services import seeding, unit_of_work, users
+    from barong.services import seeding
+    from barong.services.accounts import users
+    from barong.services.infra import unit_of_work
 
     with app.app_context():
         if reseed:
@@ -93,7 +95,7 @@ def seed(app, reseed: bool) -> None:
         db.create_all()
         seeding.seed()
         admin = users.create(ADMIN_EMAIL, PASSWORD, role="superadmin", state="active")
-        from barong.services import labels
+        from barong.services.accounts import labels
 
         labels.add(admin, "email", "verified", scope="private")
         users.apply_state(admin, "active")

@@ -68,7 +68,9 @@ def prepare(env: dict) -> dict:
     from barong import create_app
     from barong.extensions import db
     from barong.models import APIKey
-    from barong.services import labels, seeding, unit_of_work, users
+    from barong.services import seeding
+    from barong.services.accounts import labels, users
+    from barong.services.infra import unit_of_work
 
     app = create_app()
     logging.disable(logging.WARNING)  # the set-up's events and mail log lines are not the benchmark's output

@@ -91,7 +91,7 @@ def main(argv=None) -> None:
                # gunicorn's sync worker closes every connection; the threaded worker keeps it alive
                GUNICORN_CMD_ARGS=os.environ.get("GUNICORN_CMD_ARGS", "--worker-class gthread --threads 2 --keep-alive 30"))
     # schema from the models (create_all) so the bench does not depend on the migration being current
-    setup = ("from app import app\nfrom barong.extensions import db\nfrom barong.services import seeding, unit_of_work\n"
+    setup = ("from app import app\nfrom barong.extensions import db\nfrom barong.services import seeding\nfrom barong.services.infra import unit_of_work\n"
              "with app.app_context():\n    db.create_all(); seeding.seed(); unit_of_work.commit()\n")
     subprocess.run([sys.executable, "-c", setup], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     port = free_port()

@@ -12,8 +12,9 @@ from sqlalchemy import text
 from barong import create_app
 from barong.config import test_config
 from barong.extensions import db
-from barong.services import caches, labels, seeding, unit_of_work, users
-
+from barong.services import seeding
+from barong.services.accounts import labels, users
+from barong.services.infra import caches, unit_of_work
 from tests.helpers import DEFAULT_PASSWORD, UA, login_as, mails
 
 
@@ -93,7 +94,7 @@ def app(_app):
         _reseed()
         caches.clear_all()
     _app.extensions.pop("barong_after_commit", None)
-    from barong.services import rate_limits
+    from barong.services.access import rate_limits
 
     rate_limits.reset()  # counters of a test that switched limits on must not reach the next one
     ctx = _app.app_context()

@@ -22,7 +22,7 @@ def login_as(client, user, password=DEFAULT_PASSWORD, otp_code=None) -> str:
 def totp_now(user) -> str:
     import pyotp
 
-    from barong.services import otp
+    from barong.services.accounts import otp
 
     return pyotp.TOTP(otp.secret_for(user)).now()
 
@@ -48,7 +48,7 @@ def logout(client, **kwargs):
     from flask import current_app
 
     from barong.security.crypto import sha256_hex
-    from barong.services import sessions
+    from barong.services.accounts import sessions
 
     headers = dict(kwargs.pop("headers", {}) or {})
     cookie = client.get_cookie(current_app.config["BARONG_SESSION_NAME"])

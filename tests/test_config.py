@@ -125,7 +125,7 @@ def test_redis_url_moves_limiter_counters_to_redis(tmp_path):
     """With BARONG_REDIS_URL, rate-limit counters, sessions and kv marks live in Redis."""
     code = (
         "from barong import create_app; from barong.config import from_env; from barong.extensions import limiter;"
-        "from barong.services import sessions;"
+        "from barong.services.accounts import sessions;"
         f"cfg = from_env({{'BARONG_REDIS_URL': 'redis://127.0.0.1:6379/15', 'DATABASE_URL': 'sqlite:///{tmp_path}/x.db'}});"
         f"cfg['BARONG_INSTANCE_PATH'] = {str(tmp_path)!r};"
         "app = create_app(cfg);"

@@ -51,7 +51,7 @@ def _error_responses(decl, area: str, method: str, has_path_args: bool, view, qu
         if area in _AUTH_AREAS:
             errors[401] = "not authenticated, CSRF token missing, or not permitted (authz.*, *.ability.not_permitted)"
             errors[404] = "record.not_found and <x>.doesnt_exist"
-            # barong.services.required_actions: an operator made the user change the password / enrol 2FA
+            # barong.services.accounts.required_actions: an operator made the user change the password / enrol 2FA
             errors[403] = "authz.required_action.change_password / enable_2fa: complete it first"
         elif has_path_args:
             errors[404] = "record.not_found"

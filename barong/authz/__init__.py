@@ -31,12 +31,20 @@ from barong.authz import rules as rules_module
 from barong.authz.process_cache import ProcessCache, invalidate
 from barong.errors import BarongError
 from barong.extensions import db
-from barong.models import APIKey, Permission, Restriction, ServiceAccount, SessionRecord, User
+from barong.models import (
+    APIKey,
+    Permission,
+    Restriction,
+    ServiceAccount,
+    SessionRecord,
+    User,
+)
 from barong.security import access_tokens
 from barong.security.client_ip import remote_ip
 from barong.security.crypto import sha256_hex
-from barong.services import permissions, restrictions, sessions
-from barong.services.request_info import RequestInfo
+from barong.services.access import permissions, restrictions
+from barong.services.accounts import sessions
+from barong.services.infra.request_info import RequestInfo
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE", "TRACE"})
 API_KEY_HEADERS = ("X-Auth-Apikey", "X-Auth-Nonce", "X-Auth-Signature")
@@ -372,7 +380,8 @@ def _path_topic(path: str) -> str:
 
 
 def _record(user: Account, method: str, path: str, result: str, topic: str | None) -> None:
-    from barong.services import activities, unit_of_work
+    from barong.services.audit import activities
+    from barong.services.infra import unit_of_work
 
     data = _request_params(path)
     target = data.get("uid") or data.get("user_uid")
@@ -403,9 +412,9 @@ def authorize(caller: Caller, method: str, path: str) -> None:
 
 def _required_actions(caller: Caller, method: str, path: str) -> None:
     """A user an operator made change the password / enrol 2FA gets 403
-    `authz.required_action.*` except on the paths that do it (barong.services.required_actions)."""
+    `authz.required_action.*` except on the paths that do it (barong.services.accounts.required_actions)."""
     if caller.account.is_user:
-        from barong.services import required_actions
+        from barong.services.accounts import required_actions
 
         required_actions.enforce(caller.account.uid, method, path)
 

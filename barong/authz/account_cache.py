@@ -30,8 +30,8 @@ from dataclasses import astuple
 
 from barong.authz.process_cache import ACCOUNTS, MISSING, ProcessCache, generation
 from barong.authz.process_cache import invalidate as _invalidate
-from barong.services import sessions
-from barong.services.sessions import SessionData
+from barong.services.accounts import sessions
+from barong.services.accounts.sessions import SessionData
 
 #: seconds an entry may be served without re-reading the database (other hosts' changes)
 TTL = 2.0

@@ -3,7 +3,7 @@ web pages, console), not only on the gateway's `/api/v2/auth/…` check.
 
 Exempt: `/api/v2/auth/…` (it checks the path it is asked about), the JWKS documents
 (public key material gateways must always be able to fetch), static files, and the
-whitelink path (barong.services.restrictions.WHITELINK_PATH, inside `check`).
+whitelink path (barong.services.access.restrictions.WHITELINK_PATH, inside `check`).
 """
 from __future__ import annotations
 

@@ -39,7 +39,7 @@ from pathlib import Path
 from flask import has_request_context
 
 from barong import flaskctx
-from barong.services import caches
+from barong.services.infra import caches
 
 #: what `ProcessCache.lookup` returns for an absent or stale entry
 MISSING = object()
@@ -106,7 +106,9 @@ def _redis(app):
         return None
     held = app.extensions.get("barong_generation_redis")  # (url, client)
     if held is None or held[0] != url:
-        from barong.services import redis_client  # no retries, and the breaker the other clients share
+        from barong.services.infra import (
+            redis_client,  # no retries, and the breaker the other clients share
+        )
 
         held = app.extensions["barong_generation_redis"] = (url, redis_client.connect(url, REDIS_TIMEOUT))
     return held[1]
@@ -184,7 +186,7 @@ def invalidate(channel: str = AUTHZ) -> None:
     clear_local(channel)
     bump(channel)
     if has_request_context():
-        from barong.services import unit_of_work
+        from barong.services.infra import unit_of_work
 
         unit_of_work.after_commit(_after_commit, channel)
 

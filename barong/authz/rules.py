@@ -14,7 +14,7 @@ import yaml
 from flask import current_app
 
 from barong import flaskctx
-from barong.services import caches
+from barong.services.infra import caches
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ def dispatch(once: bool, interval: float):
 @events.command("stats")
 def stats_command():
     """Outbox counts: pending / sent / failed events and mails."""
-    from barong.services import outbox
+    from barong.services.delivery import outbox
 
     data = outbox.stats()
     for key in ("pending", "sent", "failed", "mail_pending", "mail_sent", "mail_failed"):
@@ -66,7 +66,7 @@ def retry_command(event_ids, all_failed: bool):
     """Put failed events (and failed mails) back to pending."""
     from barong.errors import BarongError
     from barong.extensions import db
-    from barong.services import outbox
+    from barong.services.delivery import outbox
 
     if not event_ids and not all_failed:
         raise click.UsageError("give EVENT_IDs or --all-failed")

@@ -30,7 +30,7 @@ from barong.events import broker_configured, envelope, exchange_for, routing_key
 from barong.events.publisher import BrokerUnavailable, Publisher, PublishRejected
 from barong.extensions import db
 from barong.models import OutboxEvent, utcnow
-from barong.services import events
+from barong.services.delivery import events
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ class Dispatcher:
         return total
 
     def retry_mail(self) -> int:
-        from barong.services import mail
+        from barong.services.delivery import mail
 
         with self.app.app_context():
             try:

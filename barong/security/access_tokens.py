@@ -19,7 +19,7 @@ from barong import flaskctx
 from barong.errors import BarongError
 from barong.security.jwt_keys import keypair
 from barong.security.tokens import AUDIENCE, encode
-from barong.services import caches
+from barong.services.infra import caches
 
 ISSUER = "barong"
 SUBJECT = "session"

@@ -10,7 +10,7 @@ from flask import current_app
 from barong.config import ConfigError
 from barong.extensions import db
 from barong.models import Level, Permission, Restriction, User
-from barong.services import labels, users
+from barong.services.accounts import labels, users
 
 
 def load(path: Path) -> dict:

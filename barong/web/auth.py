@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask import g
 
-from barong.services import sessions, users
-from barong.services.request_info import RequestInfo
+from barong.services.accounts import sessions, users
+from barong.services.infra.request_info import RequestInfo
 
 
 def load_user_from_session(_request=None):

@@ -23,7 +23,7 @@ from wtforms import HiddenField
 from wtforms.widgets import HiddenInput
 
 from barong.errors import BarongError
-from barong.services import kv
+from barong.services.infra import kv
 
 FIELD = "form_nonce"
 #: seconds a rendered form stays sendable (a form left open longer asks to be sent again)

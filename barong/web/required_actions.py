@@ -1,4 +1,4 @@
-"""The site's side of required actions (barong.services.required_actions): a signed-in user
+"""The site's side of required actions (barong.services.accounts.required_actions): a signed-in user
 whom an operator made change the password or enrol 2FA is led to that page before any
 other page of the site or the console; the pages that do it, sign-out and the public
 pages stay reachable. The API's side is barong.authz (403 authz.required_action.*)."""
@@ -31,7 +31,7 @@ def lead_to_required_action():
         return None
     if not current_user.is_authenticated:
         return None
-    from barong.services import required_actions
+    from barong.services.accounts import required_actions
 
     pending = required_actions.pending(current_user.uid)
     if not pending:

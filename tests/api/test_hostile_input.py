@@ -177,7 +177,7 @@ def test_malformed_json_is_400(client, raw):
 
 
 def test_unexpected_exception_under_api_is_json_500(client, app, monkeypatch, caplog):
-    from barong.services import identity
+    from barong.services.accounts import identity
 
     def boom(*a, **k):
         raise RuntimeError("secret-looking detail")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pyotp
 
-from barong.services import required_actions, unit_of_work
-
+from barong.services.accounts import required_actions
+from barong.services.infra import unit_of_work
 from tests.helpers import DEFAULT_PASSWORD, UA, login_as
 
 R = "/api/v2/barong/resource"
@@ -66,9 +66,8 @@ def test_both_pending_lists_both_codes(app, make_user):
 
 
 def test_password_reset_by_mail_completes_change_password(app, make_user, mailbox):
-    from barong.services import identity
-    from barong.services.request_info import RequestInfo
-
+    from barong.services.accounts import identity
+    from barong.services.infra.request_info import RequestInfo
     from tests.helpers import token_from_mail
 
     user = make_user()

@@ -16,7 +16,7 @@ import pytest
 from barong.authz import account_cache, process_cache
 from barong.extensions import db
 from barong.models import SessionRecord, User
-from barong.services import sessions
+from barong.services.accounts import sessions
 from tests.helpers import login_as, logout
 from tests.services.test_sessions import store  # noqa: F401  (the database/redis fixture)
 
@@ -121,7 +121,7 @@ def test_other_user_columns_keep_the_cache(client, make_user, app):
 
 def test_a_permission_edit_keeps_the_cached_sessions(client, make_user, app):
     """The permission table is on the "authz" channel: editing it re-reads permissions, not every session."""
-    from barong.services import permissions
+    from barong.services.access import permissions
 
     _warm(client, make_user())
     before = _stamp(app)
@@ -311,7 +311,7 @@ def test_an_invalidation_here_increments_the_redis_counter(client, make_user, re
 def test_redis_down_falls_back_to_the_file_and_the_ttl(client, make_user, app, caplog, monkeypatch):
     monkeypatch.setattr(process_cache, "_last_redis_warning", [0.0])
     monkeypatch.setattr(process_cache, "_redis_down_until", [0.0])
-    from barong.services import kv
+    from barong.services.infra import kv
 
     # only the counters' Redis is down here: kv marks (required actions, read on the check) stay in
     # the database; with every Redis client down the check answers 503 (tests/faults/test_redis_outage.py)

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from barong.extensions import db
-from barong.services import users
+from barong.services.accounts import users
 
 from .support import ME, auth, signed
 

@@ -6,7 +6,7 @@ import pytest
 
 from barong.extensions import db
 from barong.models import SessionRecord
-from barong.services import users
+from barong.services.accounts import users
 from tests.helpers import login_as
 
 from .support import ME, auth

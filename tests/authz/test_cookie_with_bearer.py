@@ -7,7 +7,7 @@ import pyotp
 
 from barong.extensions import db
 from barong.models import User
-from barong.services import otp as otp_service
+from barong.services.accounts import otp as otp_service
 from tests.helpers import DEFAULT_PASSWORD, UA, login_as
 
 from .support import ME, auth

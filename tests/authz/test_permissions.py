@@ -7,7 +7,7 @@ import pytest
 
 from barong.extensions import db
 from barong.models import Activity, Permission
-from barong.services import permissions
+from barong.services.access import permissions
 from tests.helpers import login_as, totp_now
 
 from .support import auth, signed

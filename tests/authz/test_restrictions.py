@@ -5,7 +5,7 @@ import pytest
 
 from barong.extensions import db
 from barong.models import Restriction
-from barong.services import restrictions
+from barong.services.access import restrictions
 from tests.helpers import login_as
 
 from .support import LONDON, TOKYO, auth

@@ -21,7 +21,11 @@ def seed_demo(app) -> dict:
     """Operators, users with pending KYC, activity: enough for every console page to show something."""
     from barong.extensions import db
     from barong.models import OutboxEvent
-    from barong.services import activities, documents, labels, profiles, restrictions, unit_of_work, users
+    from barong.services.access import restrictions
+    from barong.services.accounts import labels, profiles, users
+    from barong.services.audit import activities
+    from barong.services.infra import unit_of_work
+    from barong.services.verification import documents
 
     with app.app_context():
         existing = users.by_email(ROOT_EMAIL)

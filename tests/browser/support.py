@@ -50,7 +50,7 @@ class LiveServer:
 
 
 class TotpClock:
-    """Moves the server's TOTP clock (barong.services.otp only) forward in 30 s steps so a
+    """Moves the server's TOTP clock (barong.services.accounts.otp only) forward in 30 s steps so a
     journey can use a fresh code each time without waiting: codes are single use per step."""
 
     def __init__(self):
@@ -60,7 +60,7 @@ class TotpClock:
         return time.time() + self.offset
 
     def install(self, monkeypatch=None):
-        from barong.services import otp
+        from barong.services.accounts import otp
 
         clock = self
 

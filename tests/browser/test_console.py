@@ -11,7 +11,9 @@ from playwright.sync_api import expect
 
 from barong.extensions import db
 from barong.models import User
-from barong.services import documents, profiles, unit_of_work
+from barong.services.accounts import profiles
+from barong.services.infra import unit_of_work
+from barong.services.verification import documents
 from tests.browser.support import png_bytes
 from tests.helpers import DEFAULT_PASSWORD, UA
 

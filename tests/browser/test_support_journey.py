@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from barong.services import required_actions, sessions
+from barong.services.accounts import required_actions, sessions
 from tests.browser.support import DESKTOP
 from tests.browser.test_console import sign_in
 from tests.helpers import DEFAULT_PASSWORD, login_as

@@ -15,8 +15,9 @@ from barong.events.publisher import BrokerUnavailable, Publisher, PublishRejecte
 from barong.extensions import db
 from barong.models import OutboxEvent, User
 from barong.security.jwt_keys import keypair
-from barong.services import events, labels, outbox, unit_of_work
-
+from barong.services.accounts import labels
+from barong.services.delivery import events, outbox
+from barong.services.infra import unit_of_work
 from tests.helpers import DEFAULT_PASSWORD, token_from_mail
 
 
@@ -227,7 +228,7 @@ def test_broker_down_never_marks_an_event_failed(app):
 
 def test_without_a_broker_events_stay_in_the_outbox_and_the_log(app, caplog):
     assert not app.config["BARONG_EVENT_API_RABBITMQ_HOST"]
-    with caplog.at_level("INFO", logger="barong.services.events"):
+    with caplog.at_level("INFO", logger="barong.services.delivery.events"):
         event = events.emit("model.user.created", {"uid": "ID0000000401"})
         unit_of_work.commit()
     assert event.event_id in caplog.text and "routing_key=user.created" in caplog.text

@@ -6,7 +6,8 @@ import pytest
 from barong.errors import BarongError, NotFound
 from barong.extensions import db
 from barong.models import OutboxEvent
-from barong.services import events, outbox, unit_of_work
+from barong.services.delivery import events, outbox
+from barong.services.infra import unit_of_work
 
 
 def _set(event, **values):
@@ -72,7 +73,7 @@ def test_retry_all_failed(rows):
 
 
 def test_emit_logs_the_exchange_and_routing_key_it_will_be_published_to(app, caplog):
-    with caplog.at_level("INFO", logger="barong.services.events"):
+    with caplog.at_level("INFO", logger="barong.services.delivery.events"):
         event = events.emit("system.user.password.reset", {"uid": "ID0000000001"})
     assert f"event system.user.password.reset id={event.event_id} exchange=barong.events.system " \
            "routing_key=user.password.reset" in caplog.text

@@ -13,7 +13,10 @@ from barong.events import envelope
 from barong.events.dispatcher import publish_batch
 from barong.extensions import db
 from barong.security.jwt_keys import keypair
-from barong.services import documents, events, profiles, unit_of_work
+from barong.services.accounts import profiles
+from barong.services.delivery import events
+from barong.services.infra import unit_of_work
+from barong.services.verification import documents
 from tests.helpers import login_as
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 32

@@ -1,5 +1,5 @@
 """Every Redis client the app builds has bounded waits and no client-side retries
-(barong.services.redis_client): sessions, kv marks, the rate limiter, cache generations."""
+(barong.services.infra.redis_client): sessions, kv marks, the rate limiter, cache generations."""
 from __future__ import annotations
 
 import subprocess
@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from barong.config import ROOT, ConfigError, from_env
-from barong.services import redis_client
+from barong.services.infra import redis_client
 
 
 def _kwargs(client) -> dict:
@@ -42,7 +42,7 @@ def test_every_client_of_a_configured_app_is_bounded(tmp_path):
     extension: configuring it here would rebind the suite's own)."""
     code = (
         "from barong import create_app; from barong.config import from_env; from barong.extensions import limiter;"
-        "from barong.services import kv; from barong.authz import process_cache;"
+        "from barong.services.infra import kv; from barong.authz import process_cache;"
         f"cfg = from_env({{'BARONG_REDIS_URL': 'redis://127.0.0.1:6379/15', 'BARONG_REDIS_TIMEOUT': '0.3',"
         f" 'DATABASE_URL': 'sqlite:///{tmp_path}/x.db'}});"
         f"cfg['BARONG_INSTANCE_PATH'] = {str(tmp_path)!r};"

@@ -12,7 +12,8 @@ import pytest
 import redis
 
 from barong.authz import process_cache
-from barong.services import redis_client, sessions
+from barong.services.accounts import sessions
+from barong.services.infra import redis_client
 from tests.faults.tcp_proxy import TCPProxy
 from tests.helpers import login_as
 

@@ -10,7 +10,7 @@ import pytest
 
 from barong.extensions import db
 from barong.models import OutboxEvent
-from barong.services import mail
+from barong.services.delivery import mail
 from tests.faults.tcp_proxy import TCPProxy
 from tests.helpers import DEFAULT_PASSWORD
 from tests.live.harness import SmtpSink

@@ -26,7 +26,7 @@ def fuzz_keychain(app, tmp_path):
     import yaml
 
     from barong.config import ROOT
-    from barong.services import management_keychain
+    from barong.services.access import management_keychain
     from tests.api.management.support import keychain_config
 
     path = tmp_path / "management_api.yml"

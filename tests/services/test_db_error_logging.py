@@ -60,6 +60,6 @@ def test_flask_exception_log_has_no_parameters(app, caplog):
 
 def test_constraint_still_readable_for_mapping(app):
     """What add_unique matches on survives the scrubbing."""
-    from barong.services.unit_of_work import violated_unique
+    from barong.services.infra.unit_of_work import violated_unique
 
     assert violated_unique(_duplicate_insert()) & {"uq_users_email_lower", "users.email_lower"}

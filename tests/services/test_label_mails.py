@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from barong.services import label_mails, labels, unit_of_work, users
-
+from barong.services.accounts import labels, users
+from barong.services.delivery import label_mails
+from barong.services.infra import unit_of_work
 from tests.helpers import DEFAULT_PASSWORD
 
 LABELS = sorted(label_mails.TEXTS)

@@ -9,8 +9,9 @@ import pytest
 
 from barong.extensions import db
 from barong.models import OutboxEvent, utcnow
-from barong.services import events, labels, mail, outbox, unit_of_work
-
+from barong.services.accounts import labels
+from barong.services.delivery import events, mail, outbox
+from barong.services.infra import unit_of_work
 from tests.helpers import DEFAULT_PASSWORD, login_as, token_from_mail
 
 SIGNUP = "/api/v2/barong/identity/users"

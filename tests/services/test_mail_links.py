@@ -12,8 +12,7 @@ import pytest
 
 from barong.extensions import db
 from barong.models import OutboxEvent
-from barong.services import users
-
+from barong.services.accounts import users
 from tests.helpers import DEFAULT_PASSWORD
 
 SIGNUP = "/api/v2/barong/identity/users"

@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from barong.extensions import db
 from barong.models import APIKey, Label, User
-from barong.services import otp as otp_service
+from barong.services.accounts import otp as otp_service
 from tests.helpers import UA, login_as
 
 R = "/api/v2/barong/resource"
@@ -153,7 +153,7 @@ def test_add_unique_maps_only_named_constraints_and_keeps_the_rest(app):
     from sqlalchemy.exc import IntegrityError
 
     from barong.errors import ValidationError
-    from barong.services.unit_of_work import add_unique
+    from barong.services.infra.unit_of_work import add_unique
 
     def user(uid, email):
         return User(uid=uid, email=email, email_lower=email, role="member", state="pending", level=0, otp=False,
@@ -187,7 +187,8 @@ def test_parallel_duplicate_service_accounts(app, make_user):
     """Parallel service-account creates with one uid: one saved, the rest uid.taken."""
     from barong.errors import ValidationError
     from barong.models import ServiceAccount
-    from barong.services import service_accounts, unit_of_work
+    from barong.services.accounts import service_accounts
+    from barong.services.infra import unit_of_work
 
     owner_id = make_user().id
     barrier = threading.Barrier(6)

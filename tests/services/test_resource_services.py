@@ -8,8 +8,10 @@ import pytest
 
 from barong.errors import BarongError, ValidationError
 from barong.extensions import db
-from barong.services import data_storage, otp, phones, profiles, sms, uploads
-from barong.services.request_info import RequestInfo
+from barong.services.accounts import otp, phones, profiles
+from barong.services.delivery import sms
+from barong.services.infra.request_info import RequestInfo
+from barong.services.verification import data_storage, uploads
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 

@@ -9,8 +9,9 @@ import pytest
 
 from barong.extensions import db
 from barong.models import SessionRecord
-from barong.services import kv, sessions
-from barong.services.request_info import RequestInfo
+from barong.services.accounts import sessions
+from barong.services.infra import kv
+from barong.services.infra.request_info import RequestInfo
 from tests.helpers import UA, login_as, logout, token_from_mail
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -156,7 +157,7 @@ def test_api_flow_in_each_store(store, client, make_user, mailbox, app):
     client.post("/api/v2/barong/identity/users/password/generate_code", json={"email": user.email})
     if store == "redis":
         r = sessions.store().r
-        from barong.services.identity import email_key
+        from barong.services.accounts.identity import email_key
 
         assert r.get(f"barong:kv:reset_password_{email_key(user.email)}") is not None
         assert db.session.query(SessionRecord).count() == 0

@@ -4,7 +4,10 @@ from __future__ import annotations
 import pytest
 
 from barong.errors import BarongError
-from barong.services import abilities, required_actions, support_actions, unit_of_work
+from barong.services.access import abilities
+from barong.services.accounts import required_actions
+from barong.services.infra import unit_of_work
+from barong.services.operators import support_actions
 
 R = "api/v2/barong/resource/"
 
@@ -81,7 +84,7 @@ def test_required_actions_in_redis_and_gateway_refusal(app, make_user):
             required_actions.enforce(user.uid, "GET", R + "api_keys")
         required_actions.completed(user, "enable_2fa")
         assert required_actions.pending(user.uid) == ()
-        from barong.services import kv
+        from barong.services.infra import kv
 
         assert kv.get(f"required_actions:{user.uid}") is None
     finally:

@@ -6,7 +6,7 @@ import pytest
 from barong.errors import ValidationError
 from barong.extensions import db
 from barong.models import APIKey, OutboxEvent, User
-from barong.services import users
+from barong.services.accounts import users
 
 
 def test_create_collects_every_model_error(app):
@@ -44,7 +44,7 @@ def test_disabling_otp_deactivates_keys_and_emits_update(app, make_user):
 
 
 def test_ban_revokes_sessions(app, make_user, client):
-    from barong.services import sessions
+    from barong.services.accounts import sessions
     from tests.helpers import login_as
 
     user = make_user()
@@ -56,7 +56,7 @@ def test_ban_revokes_sessions(app, make_user, client):
 
 def test_new_phone_and_profile_appear_once_in_the_user_collections(app, make_user):
     """Regression: appending after add() autoflushed and listed the row twice in memory."""
-    from barong.services import phones, profiles
+    from barong.services.accounts import phones, profiles
 
     user = make_user()
     db.session.expire(user, ["phones", "profiles"])

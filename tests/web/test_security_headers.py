@@ -8,7 +8,9 @@ import pytest
 
 from barong.extensions import db
 from barong.models import Document
-from barong.services import documents, sessions, unit_of_work
+from barong.services.accounts import sessions
+from barong.services.infra import unit_of_work
+from barong.services.verification import documents
 from tests.helpers import login_as
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 32

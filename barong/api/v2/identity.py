@@ -6,9 +6,10 @@ from flask import Blueprint, jsonify, request
 from barong.api import entities
 from barong.api.params import Param, no_content, use_params
 from barong.api.v2 import general
-from barong.services import captcha, identity, sessions
-from barong.services.request_info import RequestInfo
-from barong.services.rate_limits import limit
+from barong.services.access import captcha
+from barong.services.access.rate_limits import limit
+from barong.services.accounts import identity, sessions
+from barong.services.infra.request_info import RequestInfo
 
 bp = Blueprint("identity", __name__)
 general.register(bp, "identity.general")
@@ -67,7 +68,7 @@ def users_register_geetest(p):
             summary="Whitelist the caller's IP with a whitelink token")
 @no_content
 def users_access(p):
-    from barong.services import restrictions
+    from barong.services.access import restrictions
 
     restrictions.grant_whitelink_access(p["whitelink_token"], RequestInfo.current())
     return "", 201

@@ -16,7 +16,7 @@ general.register(bp, "public.general")
             summary="KYC provider callback (kycaid: signed with x-data-integrity; local provider: 422)")
 @no_content
 def kyc_callback(p):
-    from barong.services import kyc
+    from barong.services.verification import kyc
 
     kyc.handle_callback(request.get_data(cache=True), request.headers.get("x-data-integrity"))
     return "", 201

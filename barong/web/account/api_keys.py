@@ -6,8 +6,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from barong.errors import BarongError
-from barong.services import api_keys
-from barong.services.request_info import RequestInfo
+from barong.services.accounts import api_keys
+from barong.services.infra.request_info import RequestInfo
 from barong.web import form_nonce
 from barong.web.account import bp
 from barong.web.forms import ApiKeyCreateForm, TotpForm

@@ -14,11 +14,20 @@ from flask_login import current_user
 from barong.errors import BarongError
 from barong.security import password_strength
 from barong.security.crypto import decrypt, encrypt, sha256_hex
-from barong.services import captcha, identity, kv, sessions, users
-from barong.services.rate_limits import limit
-from barong.services.request_info import RequestInfo
+from barong.services.access import captcha
+from barong.services.access.rate_limits import limit
+from barong.services.accounts import identity, sessions, users
+from barong.services.infra import kv
+from barong.services.infra.request_info import RequestInfo
 from barong.web.account import bp
-from barong.web.forms import EmailForm, LoginCodeForm, LoginForm, ResetPasswordForm, SignupForm, TokenForm
+from barong.web.forms import (
+    EmailForm,
+    LoginCodeForm,
+    LoginForm,
+    ResetPasswordForm,
+    SignupForm,
+    TokenForm,
+)
 from barong.web.messages import apply_error, message_for
 from barong.web.support import go, render_page, render_page_or_partial, safe_next
 

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from barong.api import entities
 from barong.extensions import db
 from barong.models import Level
-from barong.services import otp, profiles
+from barong.services.accounts import otp, profiles
 from barong.web.account import bp
 from barong.web.support import render_page
 

@@ -10,13 +10,19 @@ from flask_login import current_user, login_required
 
 from barong.errors import BarongError
 from barong.security.crypto import sha256_hex
-from barong.services import account, otp, sessions
-from barong.services.rate_limits import limit
-from barong.services.request_info import RequestInfo
+from barong.services.access.rate_limits import limit
+from barong.services.accounts import account, otp, sessions
+from barong.services.infra.request_info import RequestInfo
 from barong.web.account import bp
 from barong.web.forms import ActionForm, ChangePasswordForm, CodeForm
 from barong.web.messages import apply_error, message_for
-from barong.web.support import go, is_htmx, render_page, render_page_or_partial, render_whole_page
+from barong.web.support import (
+    go,
+    is_htmx,
+    render_page,
+    render_page_or_partial,
+    render_whole_page,
+)
 
 ACTIVITY_PER_PAGE = 20
 

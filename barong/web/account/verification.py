@@ -12,13 +12,21 @@ from barong.api import entities
 from barong.errors import BarongError
 from barong.extensions import db
 from barong.models import Phone, utcnow
-from barong.services import documents, phones, profiles
-from barong.services.rate_limits import limit
-from barong.services.request_info import RequestInfo
+from barong.services.access.rate_limits import limit
+from barong.services.accounts import phones, profiles
+from barong.services.infra.request_info import RequestInfo
+from barong.services.verification import documents
 from barong.settings import settings
 from barong.web import form_nonce
 from barong.web.account import bp
-from barong.web.forms import ActionForm, AddressForm, DocumentForm, PhoneForm, PhoneVerifyForm, ProfileForm
+from barong.web.forms import (
+    ActionForm,
+    AddressForm,
+    DocumentForm,
+    PhoneForm,
+    PhoneVerifyForm,
+    ProfileForm,
+)
 from barong.web.messages import apply_error, message_for
 from barong.web.support import go, is_htmx, render_page, render_page_or_partial
 

@@ -10,7 +10,7 @@ from flask import Response, request
 from sqlalchemy.orm import lazyload
 
 from barong.errors import BarongError
-from barong.services import admin_activities
+from barong.services.audit import admin_activities
 from barong.web.console import bp, policy
 from barong.web.console.helpers import (
     Page,

@@ -35,10 +35,10 @@ def _unix(d: date, end: bool = False) -> int:
 
 
 def metrics_for(start: date, end: date) -> dict:
-    """The admin API's metrics (barong.services.metrics) for the period, with the extended
+    """The admin API's metrics (barong.services.operators.metrics) for the period, with the extended
     figures (users by level, verified documents) and logins counted whatever the second
     factor (`login` and `login::2fa`; the admin API keeps the original's password-only count)."""
-    from barong.services import metrics
+    from barong.services.operators import metrics
 
     return metrics.summary(created_from=_unix(start), created_to=_unix(end, end=True), extended=True,
                            any_factor=True)

@@ -7,7 +7,7 @@ from flask import abort
 
 from barong.extensions import db
 from barong.models import Document
-from barong.services import documents, uploads
+from barong.services.verification import documents, uploads
 from barong.web.console import bp
 from barong.web.console.helpers import console_requires
 

@@ -7,13 +7,21 @@ import json
 import math
 from urllib.parse import urlencode
 
-from flask import Response, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from barong.errors import BarongError
-from barong.services import activities, admin_activities
-from barong.services.unit_of_work import durable
+from barong.services.audit import activities, admin_activities
+from barong.services.infra.unit_of_work import durable
 from barong.web.console import policy
 
 
@@ -215,7 +223,7 @@ REFUSALS = {
     "admin.user.state_no_change": "The user is already in that state.",
     "admin.user.otp_no_change": "2FA is already off.",
     "role.doesnt_exist": "That role does not exist.",
-    # support actions (barong.services.support_actions)
+    # support actions (barong.services.operators.support_actions)
     "admin.session.doesnt_exist": "That session has already ended.",
     "admin.user.not_active": "The user is banned or deleted: a reset would not let them in.",
     "admin.user.already_confirmed": "The user's email is already confirmed.",

@@ -1,7 +1,7 @@
 """KYC review queue: oldest applicant first, one screen per applicant (profile and
 documents side by side), approve / reject in one click, keyboard shortcuts.
 
-Opening an applicant claims it (barong.services.kyc_review.claim); a second reviewer
+Opening an applicant claims it (barong.services.verification.kyc_review.claim); a second reviewer
 sees it read-only, and a decision by anyone but the holder is refused (409)."""
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from flask import flash, make_response, redirect, render_template, request, url_
 from barong.errors import BarongError
 from barong.extensions import db
 from barong.models import Label, User
-from barong.services import admin_users, kyc_review
+from barong.services.operators import admin_users
+from barong.services.verification import kyc_review
 from barong.web.console import bp, policy
 from barong.web.console.helpers import (
     Page,

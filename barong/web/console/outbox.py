@@ -1,13 +1,21 @@
-"""Events: the outbox of Barong's Event API (barong.services.outbox) — counts, the
+"""Events: the outbox of Barong's Event API (barong.services.delivery.outbox) — counts, the
 latest events, retry of failed ones."""
 from __future__ import annotations
 
 from flask import request
 
 from barong.errors import BarongError
-from barong.services import outbox
+from barong.services.delivery import outbox
 from barong.web.console import bp
-from barong.web.console.helpers import Page, audit, console_requires, done, int_arg, refused, render_page_or_partial
+from barong.web.console.helpers import (
+    Page,
+    audit,
+    console_requires,
+    done,
+    int_arg,
+    refused,
+    render_page_or_partial,
+)
 
 
 def _ctx() -> dict:

@@ -4,9 +4,9 @@ Every console capability names the admin API call it is equivalent to (verb + pa
 and the admin ability that call needs. A capability is granted when
 
 1. the gateway permission table lets the user's role make that call
-   (barong.services.permissions.decide — what barong.authz asks; the rows edited on the
+   (barong.services.access.permissions.decide — what barong.authz asks; the rows edited on the
    Permissions page, so a change there is effective at once), and
-2. the role's abilities (barong.services.abilities, abilities.yml) allow the action.
+2. the role's abilities (barong.services.access.abilities, abilities.yml) allow the action.
 
 Templates hide what `can()` refuses; `@console_requires` refuses it on the server.
 """
@@ -56,13 +56,13 @@ CAPABILITIES: dict[str, tuple[str | None, str | None, str, str]] = {
 
 def gateway_permits(role: str, verb: str, path: str) -> bool:
     """The RBAC decision barong.authz takes for (role, verb, path), without its side effects."""
-    from barong.services import permissions
+    from barong.services.access import permissions
 
     return permissions.decide(role, verb, path).allowed
 
 
 def ability_allows(user, action: str | None, subject: str | None) -> bool:
-    from barong.services import abilities
+    from barong.services.access import abilities
 
     return action is None or abilities.can(user, action, subject)
 

@@ -1,6 +1,6 @@
 """Permissions and restrictions editors (inline add / edit / delete), whitelinks, levels.
 
-Writes go through barong.services.admin_actions — the admin API's layer (ability
+Writes go through barong.services.operators.admin_actions — the admin API's layer (ability
 check, the API's value checks, audit) over the services that clear the authz caches,
 so a change is effective in `/api/v2/auth/…` at once."""
 from __future__ import annotations
@@ -12,9 +12,8 @@ from barong.errors import BarongError
 from barong.extensions import db
 from barong.models import Level, Permission, Restriction, User
 from barong.models.restriction import CATEGORIES, SCOPES, STATES
-from barong.services import admin_actions
+from barong.services.operators import admin_actions
 from barong.web.console import bp
-from barong.web.console.users import roles
 from barong.web.console.helpers import (
     actor,
     console_requires,
@@ -25,6 +24,7 @@ from barong.web.console.helpers import (
     refused,
     render_page_or_partial,
 )
+from barong.web.console.users import roles
 
 VERBS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "ALL")
 ACTIONS = ("ACCEPT", "DROP", "AUDIT")

@@ -1,6 +1,6 @@
 """The user page's support-desk actions: the user's sessions (revoke one / all), the
 password-reset and confirmation mails, required actions (force a password change / 2FA
-enrolment). Each calls barong.services.support_actions — the same functions as the admin
+enrolment). Each calls barong.services.operators.support_actions — the same functions as the admin
 JSON API (`admin/users/sessions`, `…/password_reset`, `…/email_confirmation`,
 `…/required_actions`), which check abilities and guards and write the audit row."""
 from __future__ import annotations
@@ -8,9 +8,17 @@ from __future__ import annotations
 from flask import request, url_for
 
 from barong.errors import BarongError
-from barong.services import required_actions, support_actions
+from barong.services.accounts import required_actions
+from barong.services.operators import support_actions
 from barong.web.console import bp
-from barong.web.console.helpers import actor, ask_first, console_requires, done, policy, refused
+from barong.web.console.helpers import (
+    actor,
+    ask_first,
+    console_requires,
+    done,
+    policy,
+    refused,
+)
 
 FRAGMENT = "console/users/_support.html"
 

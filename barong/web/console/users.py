@@ -1,6 +1,6 @@
 """Users: live search over every admin/users filter, the user page (UserWithKYC and
 more), and the operator actions on a user. Every action calls the admin services
-(barong.services.admin_users / comments), which check abilities, apply
+(barong.services.operators.admin_users / comments), which check abilities, apply
 Barong's guards and write the admin audit row."""
 from __future__ import annotations
 
@@ -11,18 +11,20 @@ from flask import render_template, request
 from barong.errors import BarongError
 from barong.extensions import db
 from barong.models import Permission, User, utcnow
-from barong.services import admin_activities, admin_users, api_keys, comments
+from barong.services.accounts import api_keys
+from barong.services.audit import admin_activities
+from barong.services.operators import admin_users, comments
 from barong.web.console import bp
 from barong.web.console.helpers import (
     Page,
     actor,
+    ask_first,
     console_requires,
     done,
     field_errors,
     int_arg,
     invalid,
     policy,
-    ask_first,
     refused,
     render_page_or_partial,
 )

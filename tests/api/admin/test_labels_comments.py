@@ -3,7 +3,8 @@ import pytest
 
 from barong.extensions import db
 from barong.models import Comment, Label, User
-from barong.services import labels, unit_of_work
+from barong.services.accounts import labels
+from barong.services.infra import unit_of_work
 
 
 def _labels(user):

@@ -122,7 +122,7 @@ def test_api_key_credentials(app, make_user):
     import time as _time
 
     from barong.models import APIKey
-    from barong.services import unit_of_work
+    from barong.services.infra import unit_of_work
 
     root = make_user(role="superadmin", otp=True)
     key = APIKey(key_holder_account_id=root.id, key_holder_account_type="User", kid="adminkid0001",

@@ -4,7 +4,10 @@ import pytest
 from barong.errors import BarongError
 from barong.extensions import db
 from barong.models import Activity, Comment
-from barong.services import abilities, admin_activities, admin_users, comments, labels, metrics
+from barong.services.access import abilities
+from barong.services.accounts import labels
+from barong.services.audit import admin_activities
+from barong.services.operators import admin_users, comments, metrics
 
 
 def test_abilities_table_and_rules(make_user):
@@ -101,7 +104,7 @@ def test_console_actions_are_audited_outside_api(make_user):
 
 def test_restriction_value_checks_live_in_the_service(make_user):
     from barong.models import Restriction
-    from barong.services import admin_actions
+    from barong.services.operators import admin_actions
 
     root = make_user(role="superadmin")
     before = db.session.query(Restriction).count()

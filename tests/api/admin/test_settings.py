@@ -5,10 +5,19 @@ import time
 import pytest
 
 from barong.extensions import db
-from barong.models import Activity, APIKey, Level, Permission, Profile, Restriction, User
-from barong.services import activities, caches, kv, labels, profiles, unit_of_work
-from barong.services.request_info import RequestInfo
-
+from barong.models import (
+    Activity,
+    APIKey,
+    Level,
+    Permission,
+    Profile,
+    Restriction,
+    User,
+)
+from barong.services.accounts import labels, profiles
+from barong.services.audit import activities
+from barong.services.infra import caches, kv, unit_of_work
+from barong.services.infra.request_info import RequestInfo
 
 # ---- permissions --------------------------------------------------------------------------
 

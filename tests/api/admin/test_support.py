@@ -8,8 +8,7 @@ import pytest
 
 from barong.extensions import db
 from barong.models import Activity, utcnow
-from barong.services import sessions
-
+from barong.services.accounts import sessions
 from tests.helpers import UA, login_as
 
 

@@ -5,7 +5,8 @@ import pytest
 
 from barong.extensions import db
 from barong.models import Activity, APIKey, DataStorage, Label, Profile, User
-from barong.services import labels, profiles, unit_of_work, users
+from barong.services.accounts import labels, profiles, users
+from barong.services.infra import unit_of_work
 
 USER_KEYS = {"email", "username", "uid", "role", "level", "otp", "state", "referral_uid", "data"}
 KYC_KEYS = USER_KEYS | {"profiles", "labels", "phones", "documents", "data_storages", "comments", "created_at",
@@ -295,7 +296,7 @@ def test_admin_writes_are_audited_once(sa, make_user):
 
 def test_audit_written_when_no_audit_permission(sa, make_user):
     from barong.models import Permission
-    from barong.services import caches
+    from barong.services.infra import caches
 
     db.session.query(Permission).filter_by(role="superadmin", action="AUDIT").delete()
     unit_of_work.commit()

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from barong.services import rate_limits
+from barong.services.access import rate_limits
 
 
 @pytest.fixture

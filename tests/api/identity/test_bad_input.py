@@ -6,7 +6,7 @@ import pytest
 
 from barong.extensions import db
 from barong.models import User
-from barong.services import identity
+from barong.services.accounts import identity
 from tests.helpers import DEFAULT_PASSWORD
 
 from .support import API, counts

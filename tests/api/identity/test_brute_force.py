@@ -8,7 +8,7 @@ import pytest
 
 from barong.extensions import db
 from barong.models import KVEntry
-from barong.services import identity
+from barong.services.accounts import identity
 from tests.helpers import DEFAULT_PASSWORD
 
 from .support import API, activities_of, events_named, user_by_email
@@ -101,7 +101,7 @@ class TestRateLimits:
 @pytest.fixture
 def lockout(app):
     app.config.update(BARONG_RATELIMIT_ENABLED=True, BARONG_LOGIN_LOCKOUT_ATTEMPTS=3, BARONG_LOGIN_LOCKOUT_TIME=600)
-    from barong.services import rate_limits
+    from barong.services.access import rate_limits
 
     rate_limits.reset()
     yield

@@ -14,7 +14,7 @@ from barong.extensions import db
 from barong.models import KVEntry, SessionRecord
 from barong.security import tokens
 from barong.security.jwt_keys import keypair
-from barong.services import sessions
+from barong.services.accounts import sessions
 from tests.helpers import DEFAULT_PASSWORD, login_as, token_from_mail
 
 from .support import API, activities_of, counts, events_named, user_by_email

@@ -6,7 +6,7 @@ import pytest
 
 from barong.extensions import db
 from barong.models import Profile, SessionRecord
-from barong.services import users
+from barong.services.accounts import users
 from tests.helpers import DEFAULT_PASSWORD, UA, logout, totp_now
 
 from .support import API, activities_of, counts, events_named

@@ -7,7 +7,7 @@ import pytest
 
 from barong.extensions import db
 from barong.models import Label, Restriction, SessionRecord, User
-from barong.services import restrictions
+from barong.services.access import restrictions
 from tests.helpers import DEFAULT_PASSWORD, token_from_mail
 
 from .support import API, activities_of, counts, events_named, user_by_email

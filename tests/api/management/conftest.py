@@ -1,7 +1,7 @@
 import pytest
 import yaml
 
-from barong.services import management_keychain
+from barong.services.access import management_keychain
 from tests.api.management.support import keychain_config
 
 

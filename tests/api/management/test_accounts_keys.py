@@ -3,7 +3,7 @@ import pytest
 
 from barong.extensions import db
 from barong.models import APIKey, ServiceAccount
-from barong.services import api_keys, service_accounts
+from barong.services.accounts import api_keys, service_accounts
 from tests.api.management.support import mgmt
 
 pytestmark = pytest.mark.usefixtures("keychain")

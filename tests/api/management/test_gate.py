@@ -9,8 +9,15 @@ from barong.config import ConfigError
 from barong.management_client import Signer, build_request
 from barong.models import KVEntry
 from barong.security import jws
-from barong.services import management_keychain
-from tests.api.management.support import KEYS, PREFIX, claims, independent_jws, keychain_config, mgmt
+from barong.services.access import management_keychain
+from tests.api.management.support import (
+    KEYS,
+    PREFIX,
+    claims,
+    independent_jws,
+    keychain_config,
+    mgmt,
+)
 
 pytestmark = pytest.mark.usefixtures("keychain")
 

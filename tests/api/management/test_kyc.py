@@ -8,7 +8,7 @@ from PIL import Image
 
 from barong.extensions import db
 from barong.models import Document, Phone, Profile
-from barong.services import phones, profiles
+from barong.services.accounts import phones, profiles
 from tests.api.management.support import mgmt
 
 pytestmark = pytest.mark.usefixtures("keychain")

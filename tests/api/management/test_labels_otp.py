@@ -11,7 +11,8 @@ from barong.extensions import db
 from barong.models import Label, utcnow
 from barong.security import jws
 from barong.security.jwt_keys import keypair
-from barong.services import labels, otp as otp_service
+from barong.services.accounts import labels
+from barong.services.accounts import otp as otp_service
 from tests.api.management.support import KEYS, claims, independent_jws, mgmt
 
 pytestmark = pytest.mark.usefixtures("keychain")
@@ -68,7 +69,7 @@ def test_filter_users_time_window_and_extended(client, make_user):
     old, new = make_user(), make_user()
     label = labels.add(old, "kyc", "done", scope="public")
     labels.add(new, "kyc", "done", scope="public")
-    from barong.services import profiles
+    from barong.services.accounts import profiles
 
     profiles.create(old, {"last_name": "Turing"})
     db.session.commit()

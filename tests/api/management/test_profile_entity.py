@@ -7,8 +7,7 @@ import bcrypt
 import pytest
 
 from barong.extensions import db
-from barong.services import labels, profiles
-
+from barong.services.accounts import labels, profiles
 from tests.api.management.support import mgmt
 from tests.helpers import DEFAULT_PASSWORD
 

@@ -6,7 +6,7 @@ import pytest
 
 from barong.extensions import db
 from barong.models import Phone, Profile, User
-from barong.services import phones, profiles
+from barong.services.accounts import phones, profiles
 from tests.api.management.support import mgmt
 from tests.helpers import DEFAULT_PASSWORD
 

@@ -8,7 +8,7 @@ import pytest
 
 from barong.extensions import db
 from barong.models import OutboxEvent, Profile
-from barong.services.kyc import signature
+from barong.services.verification.kyc import signature
 
 URL = "/api/v2/barong/public/kyc"
 TOKEN = "kycaid-api-token"

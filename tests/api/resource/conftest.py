@@ -12,7 +12,7 @@ import pyotp
 import pytest
 
 from barong.extensions import db
-from barong.services import otp as otp_service
+from barong.services.accounts import otp as otp_service
 from tests.helpers import login_as
 
 R = "/api/v2/barong/resource"

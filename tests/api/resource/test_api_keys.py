@@ -5,7 +5,7 @@ import re
 
 from barong.extensions import db
 from barong.models import APIKey
-from barong.services import api_keys
+from barong.services.accounts import api_keys
 from tests.api.resource.conftest import errors
 
 
@@ -126,7 +126,7 @@ def test_update_delete_without_2fa(api):
 
 
 def test_activate_for_inactive_holder(otp_api):
-    from barong.services import users
+    from barong.services.accounts import users
 
     key, _ = api_keys.create(otp_api.user, "HS256", require_otp=False)
     key.state = "inactive"
@@ -165,7 +165,7 @@ def test_new_key_works_at_once(otp_api, app):
 
 
 def test_service_account_key_reaches_no_resource(otp_api, app):
-    from barong.services import service_accounts
+    from barong.services.accounts import service_accounts
 
     sa = service_accounts.create(otp_api.user, role="member")  # a role the resource permissions let through
     key, secret = api_keys.create(sa, "HS256", require_otp=False)

@@ -48,7 +48,7 @@ def test_param_errors(api):
 
 
 def test_existing_label_is_kept(api):
-    from barong.services import labels
+    from barong.services.accounts import labels
 
     labels.add(api.user, "company", "recorded", scope="private")
     db.session.commit()

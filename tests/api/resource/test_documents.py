@@ -117,7 +117,7 @@ def test_one_bad_file_refuses_all(api, app):
 
 
 def test_failure_after_files_written_removes_them(api, app, monkeypatch):
-    from barong.services import documents
+    from barong.services.verification import documents
 
     def boom(*args, **kwargs):
         raise RuntimeError("label store down")
@@ -185,7 +185,7 @@ def test_limit_reached_when_already_over(api, app):
 
 
 def test_pending_label_replaces_verified(api):
-    from barong.services import labels
+    from barong.services.accounts import labels
 
     labels.add(api.user, "document", "verified", scope="private")
     db.session.commit()

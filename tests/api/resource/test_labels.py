@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from barong.extensions import db
 from barong.models import Label
-from barong.services import labels
+from barong.services.accounts import labels
 from tests.api.resource.conftest import errors
 
 

@@ -10,7 +10,7 @@ import pyotp
 from barong.extensions import db
 from barong.models import Activity, APIKey
 from barong.security.crypto import decrypt
-from barong.services import api_keys, sessions
+from barong.services.accounts import api_keys, sessions
 from tests.api.resource.conftest import R, errors
 from tests.helpers import DEFAULT_PASSWORD, UA, login_as
 
@@ -111,7 +111,7 @@ def test_verify_without_2fa(api):
 
 def test_disable(otp_api):
     api = otp_api
-    from barong.services import labels
+    from barong.services.accounts import labels
 
     labels.add(api.user, "otp", "enabled", scope="private")
     key, _ = api_keys.create(api.user, "HS256", "trade", require_otp=False)
@@ -155,7 +155,7 @@ def test_disable_with_recovery_code(api):
 
 
 def test_failed_attempts_rate_limited(api, app):
-    from barong.services import rate_limits
+    from barong.services.access import rate_limits
 
     app.config["BARONG_RATELIMIT_ENABLED"] = True
     rate_limits.reset()
@@ -169,7 +169,7 @@ def test_failed_attempts_rate_limited(api, app):
 
 def test_wrong_codes_limited_per_account(otp_api, app):
     """Five wrong codes lock the OTP-guarded actions of the account, whatever the IP."""
-    from barong.services import rate_limits
+    from barong.services.access import rate_limits
 
     app.config["BARONG_RATELIMIT_ENABLED"] = True
     rate_limits.reset()

@@ -5,7 +5,8 @@ import base64
 
 from barong.extensions import db
 from barong.models import Phone, User
-from barong.services import phones, sms
+from barong.services.accounts import phones
+from barong.services.delivery import sms
 from tests.api.resource.conftest import errors
 
 NUMBER = "+44 07418084106"
@@ -179,7 +180,7 @@ def test_twilio_verify_service(api, app, twilio):
 
 
 def test_wrong_codes_limited_per_phone(api, app):
-    from barong.services import rate_limits
+    from barong.services.access import rate_limits
 
     api.post("phones", json={"phone_number": NUMBER})
     app.config["BARONG_RATELIMIT_ENABLED"] = True

@@ -5,7 +5,7 @@ import pytest
 
 from barong.extensions import db
 from barong.models import OutboxEvent, Profile
-from barong.services import events
+from barong.services.delivery import events
 from tests.api.resource.conftest import errors
 
 FULL = {"first_name": "Peter", "last_name": "Berezniy", "dob": "1990-05-12", "address": "28/2 Kevin Brook; Miami, USA",
@@ -110,7 +110,7 @@ def test_update(api):
 
 
 def test_new_profile_after_verification(api):
-    from barong.services import profiles
+    from barong.services.accounts import profiles
 
     api.post("profiles", json={"confirm": True})
     profiles.set_state(_profiles(api.user)[0], "rejected")

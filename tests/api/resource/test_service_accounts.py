@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from barong.extensions import db
 from barong.models import APIKey
-from barong.services import api_keys, service_accounts
+from barong.services.accounts import api_keys, service_accounts
 from tests.api.resource.conftest import errors
 
 

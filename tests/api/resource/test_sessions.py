@@ -1,7 +1,7 @@
 """resource/sessions (beyond Barong): list the user's sessions, revoke one or all others."""
 from __future__ import annotations
 
-from barong.services import sessions
+from barong.services.accounts import sessions
 from tests.api.resource.conftest import R, errors
 from tests.helpers import UA, login_as
 

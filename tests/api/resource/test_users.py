@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from barong.extensions import db
 from barong.models import Activity, OutboxEvent, User, utcnow
-from barong.services import sessions
+from barong.services.accounts import sessions
 from tests.api.resource.conftest import R, errors
 from tests.helpers import DEFAULT_PASSWORD, UA, login_as
 

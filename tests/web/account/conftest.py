@@ -15,7 +15,7 @@ def totp(monkeypatch):
     clock = TotpClock().install(monkeypatch)
 
     def next_code(user) -> str:
-        from barong.services import otp
+        from barong.services.accounts import otp
 
         return clock.next_code(otp.secret_for(user))
 

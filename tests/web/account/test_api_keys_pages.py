@@ -66,7 +66,8 @@ def test_disable_enable_delete_with_a_code(client, make_user, totp):
 
 
 def test_someone_elses_key_is_not_found(client, make_user, totp):
-    from barong.services import api_keys, unit_of_work
+    from barong.services.accounts import api_keys
+    from barong.services.infra import unit_of_work
 
     owner = make_user(otp=True)
     key, _ = api_keys.create(owner, "HS256", require_otp=False)

@@ -11,7 +11,7 @@ import pytest
 
 from barong.extensions import db
 from barong.models import APIKey, Document, Phone, Profile
-from barong.services import kv
+from barong.services.infra import kv
 from barong.web import form_nonce
 from tests.browser.support import png_bytes
 from tests.helpers import UA, login_as
@@ -201,6 +201,6 @@ def test_kv_add_sets_once_until_expiry(app, store, monkeypatch):
         import time as _time
 
         real = _time.time
-        monkeypatch.setattr("barong.services.kv.time.time", lambda: real() + 120)
+        monkeypatch.setattr("barong.services.infra.kv.time.time", lambda: real() + 120)
         assert kv.add(key, "c", 60) is True
     db.session.rollback()

@@ -9,7 +9,7 @@ import pytest
 
 from barong.extensions import db
 from barong.models import Activity, SessionRecord, User
-from barong.services import users
+from barong.services.accounts import users
 from tests.helpers import DEFAULT_PASSWORD, login_as, token_from_mail
 from tests.web.account.conftest import HX
 
@@ -176,7 +176,8 @@ def test_login_with_2fa_asks_for_the_code_then_signs_in(client, make_user, totp)
 
 
 def test_login_second_step_accepts_a_recovery_code_once(client, make_user, totp):
-    from barong.services import otp, unit_of_work
+    from barong.services.accounts import otp
+    from barong.services.infra import unit_of_work
 
     user = make_user(otp=True)
     codes = otp.regenerate_recovery_codes(user)
@@ -322,7 +323,7 @@ def test_templates_render_outside_a_request(app):
     """Mails are rendered by the events dispatcher, with no request: the site's context must not break them."""
     from flask import render_template
 
-    from barong.services.mail import token_link
+    from barong.services.delivery.mail import token_link
 
     with app.app_context():
         text = render_template("mail/email_confirmation.txt", lang="en", domain="http://x",
@@ -332,7 +333,7 @@ def test_templates_render_outside_a_request(app):
 
 
 def test_rate_limits_count_form_posts_not_page_views(app, client):
-    from barong.services import rate_limits
+    from barong.services.access import rate_limits
 
     app.config["BARONG_RATELIMIT_ENABLED"] = True
     rate_limits.reset()

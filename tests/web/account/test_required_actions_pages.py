@@ -2,8 +2,8 @@
 led to that page from every other page (site and console) until it is done."""
 from __future__ import annotations
 
-from barong.services import otp, required_actions, unit_of_work
-
+from barong.services.accounts import otp, required_actions
+from barong.services.infra import unit_of_work
 from tests.helpers import DEFAULT_PASSWORD, login_as
 from tests.web.account.pages import html
 

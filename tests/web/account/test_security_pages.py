@@ -5,8 +5,10 @@ import re
 
 from barong.extensions import db
 from barong.models import Activity, APIKey, SessionRecord, User
-from barong.services import activities, api_keys, unit_of_work
-from barong.services.request_info import RequestInfo
+from barong.services.accounts import api_keys
+from barong.services.audit import activities
+from barong.services.infra import unit_of_work
+from barong.services.infra.request_info import RequestInfo
 from tests.helpers import DEFAULT_PASSWORD, UA, login_as
 from tests.web.account.conftest import HX
 from tests.web.account.pages import field_error, html
@@ -26,7 +28,7 @@ def test_2fa_setup_shows_the_qr_code_and_the_secret(client, signed_in):
     body = html(resp)
     assert 'src="data:image/png;base64,iVBOR' in body
     secret = re.search(r'data-secret="([A-Z2-7]+)"', body).group(1)
-    from barong.services import otp
+    from barong.services.accounts import otp
 
     assert otp.secret_for(_reload(user)) == secret
 

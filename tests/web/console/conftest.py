@@ -5,8 +5,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from barong.services import documents, profiles, unit_of_work
-
+from barong.services.accounts import profiles
+from barong.services.infra import unit_of_work
+from barong.services.verification import documents
 from tests.helpers import login_as
 from tests.web.console.support import png_bytes
 

@@ -6,8 +6,8 @@ import io
 
 from barong.extensions import db
 from barong.models import OutboxEvent
-from barong.services import activities, unit_of_work
-
+from barong.services.audit import activities
+from barong.services.infra import unit_of_work
 from tests.web.console.support import admin_activities, hx
 
 

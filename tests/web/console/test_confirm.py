@@ -9,8 +9,8 @@ import pytest
 
 from barong.extensions import db
 from barong.models import User
-from barong.services import labels, sessions, unit_of_work
-
+from barong.services.accounts import labels, sessions
+from barong.services.infra import unit_of_work
 from tests.helpers import login_as
 from tests.web.console.support import admin_activities, hx
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from barong.extensions import db
 from barong.models import Activity
-from barong.services import activities, metrics, unit_of_work
+from barong.services.audit import activities
+from barong.services.infra import unit_of_work
+from barong.services.operators import metrics
 
 
 def test_dashboard_counts_2fa_logins_but_the_api_metrics_do_not(operator, console, make_user):
@@ -59,7 +61,7 @@ def test_activity_topic_and_action_filters_are_choices_of_existing_values(operat
 
 
 def test_activity_choices_are_cached_briefly(operator, console, make_user):
-    from barong.services import admin_activities
+    from barong.services.audit import admin_activities
 
     client = console(operator("superadmin"))
     client.get("/admin/activities")
@@ -99,11 +101,9 @@ def _searchable(make_user, applicant=None):
     from datetime import date, timedelta
 
     from barong.models import Phone
-    from barong.services import documents
-
+    from barong.services.accounts import profiles
+    from barong.services.verification import documents
     from tests.web.console.support import png_bytes
-
-    from barong.services import profiles
 
     who = make_user(email="Grace.Hopper@example.com")
     profiles.create(who, {"first_name": "Grace", "last_name": "Brewster Murray", "dob": "1906-12-09",
@@ -148,8 +148,7 @@ def test_one_box_finds_by_email_uid_username_phone_and_document(operator, consol
 def test_profile_name_index_is_written_with_the_name(make_user):
     from barong.models import Profile
     from barong.security.crypto import crc32_index
-
-    from barong.services import profiles
+    from barong.services.accounts import profiles
 
     user = make_user()
     profiles.create(user, {"first_name": "  Ada ", "last_name": "LOVELACE", "country": "GB"})
@@ -186,7 +185,7 @@ def test_migration_0002_backfills_the_name_index(make_user):
     from barong.config import ROOT
     from barong.models import Profile
     from barong.security.crypto import crc32_index
-    from barong.services import profiles
+    from barong.services.accounts import profiles
 
     user = make_user()
     profiles.create(user, {"first_name": "Ada", "last_name": "Lovelace", "country": "GB"})

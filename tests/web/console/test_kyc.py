@@ -10,8 +10,8 @@ import pytest
 from barong.errors import BarongError
 from barong.extensions import db
 from barong.models import Document, utcnow
-from barong.services import kyc_review, labels
-
+from barong.services.accounts import labels
+from barong.services.verification import kyc_review
 from tests.web.console.support import admin_activities, hx
 
 
@@ -209,7 +209,9 @@ def test_double_verification_blocks_the_author_of_the_profile(operator, applican
     """With profile_double_verification on, an operator who created the profile may not verify it alone."""
     from datetime import date as _date
 
-    from barong.services import admin_actions, documents, unit_of_work
+    from barong.services.infra import unit_of_work
+    from barong.services.operators import admin_actions
+    from barong.services.verification import documents
     from tests.web.console.support import png_bytes
 
     author = operator("compliance")
@@ -291,7 +293,8 @@ def test_pdf_documents_are_sandboxed_downloads(operator, console, make_user):
     """A PDF may carry JavaScript: the console links it as an attachment, never an inline viewer."""
     from datetime import date as _date
 
-    from barong.services import documents, unit_of_work
+    from barong.services.infra import unit_of_work
+    from barong.services.verification import documents
 
     user = make_user()
     pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -313,7 +316,9 @@ def test_refusal_without_javascript_writes_nothing(operator, console, make_user,
     may be committed (here: the label is updated, then the profile rule refuses)."""
     from datetime import date as _date
 
-    from barong.services import admin_actions, documents, unit_of_work
+    from barong.services.infra import unit_of_work
+    from barong.services.operators import admin_actions
+    from barong.services.verification import documents
     from tests.web.console.support import png_bytes
 
     author = operator("compliance")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from barong.services import caches, permissions
-
+from barong.services.access import permissions
+from barong.services.infra import caches
 from tests.web.console.support import admin_activities, hx
 
 

@@ -7,8 +7,7 @@ import pytest
 
 from barong.extensions import db
 from barong.models import Permission, Restriction
-from barong.services import kv
-
+from barong.services.infra import kv
 from tests.web.console.support import admin_activities, hx
 
 

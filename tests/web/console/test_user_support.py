@@ -7,8 +7,7 @@ import re
 
 import pytest
 
-from barong.services import required_actions, sessions
-
+from barong.services.accounts import required_actions, sessions
 from tests.helpers import UA, login_as
 from tests.web.console.support import admin_activities, hx
 

@@ -9,8 +9,8 @@ import pytest
 
 from barong.extensions import db
 from barong.models import Comment, DataStorage, utcnow
-from barong.services import labels, unit_of_work
-
+from barong.services.accounts import labels
+from barong.services.infra import unit_of_work
 from tests.web.console.support import admin_activities, hx
 
 

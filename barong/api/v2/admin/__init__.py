@@ -14,7 +14,7 @@ from flask import Blueprint
 
 from barong.api.auth import current_user
 from barong.api.params import Param
-from barong.services import abilities as ability_rules
+from barong.services.access import abilities as ability_rules
 
 bp = Blueprint("admin_api", __name__)
 
@@ -39,6 +39,18 @@ def ability(action: str, subject: str):
 
 
 from barong.api.v2.admin import (  # noqa: E402,F401
-    abilities as abilities_views, activities, api_keys, comments, levels, metrics, permissions, profiles,
-    restrictions, users, labels, support,
+    abilities as abilities_views,
+)
+from barong.api.v2.admin import (
+    activities,
+    api_keys,
+    comments,
+    labels,
+    levels,
+    metrics,
+    permissions,
+    profiles,
+    restrictions,
+    support,
+    users,
 )

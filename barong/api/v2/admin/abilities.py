@@ -4,7 +4,7 @@ from flask import jsonify
 from barong.api.auth import api_auth, current_user
 from barong.api.params import document
 from barong.api.v2.admin import bp
-from barong.services import abilities
+from barong.services.access import abilities
 
 
 @bp.get("/abilities")

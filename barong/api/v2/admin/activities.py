@@ -4,7 +4,7 @@ from barong.api.auth import api_auth
 from barong.api.pagination import paginated_response
 from barong.api.params import UNIX_SECONDS, Param, use_params
 from barong.api.v2.admin import ability, bp
-from barong.services import admin_activities
+from barong.services.audit import admin_activities
 
 S = "admin.activity"
 COMMON = (Param("topic", invalid=f"{S}.non_string_topic"), Param("action", invalid=f"{S}.non_string_action"),

@@ -5,7 +5,8 @@ from barong.api.pagination import respond
 from barong.api.params import Param, use_params
 from barong.api.v2.admin import ability, bp
 from barong.errors import BarongError
-from barong.services import admin_users, api_keys
+from barong.services.accounts import api_keys
+from barong.services.operators import admin_users
 
 S = "admin.apikey"
 ORDER_COLUMNS = ("id", "kid", "algorithm", "scope", "state", "created_at", "updated_at")

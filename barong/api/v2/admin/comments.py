@@ -5,7 +5,7 @@ from barong.api import entities
 from barong.api.auth import api_auth, current_user
 from barong.api.params import Param, use_params
 from barong.api.v2.admin import bp, nonblank
-from barong.services import admin_users, comments
+from barong.services.operators import admin_users, comments
 
 S = "admin.user"
 

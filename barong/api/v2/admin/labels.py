@@ -6,7 +6,7 @@ from barong.api.auth import api_auth, current_user
 from barong.api.pagination import paginated_response
 from barong.api.params import Param, document, use_params
 from barong.api.v2.admin import ability, bp, nonblank
-from barong.services import admin_users
+from barong.services.operators import admin_users
 
 S = "admin.user"
 UID = Param("uid", required=True, allow_blank=False, description="user uniq id")

@@ -4,7 +4,7 @@ from flask import jsonify
 from barong.api.auth import api_auth
 from barong.api.params import Param, use_params
 from barong.api.v2.admin import ability, bp
-from barong.services import metrics
+from barong.services.operators import metrics
 
 
 @bp.get("/metrics")

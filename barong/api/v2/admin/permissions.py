@@ -6,7 +6,7 @@ from barong.api.params import INT32, Param, no_content, use_params
 from barong.api.v2.admin import ability, bp, nonblank
 from barong.extensions import db
 from barong.models import Permission
-from barong.services import admin_actions
+from barong.services.operators import admin_actions
 
 S = "admin.permission"
 ID = Param("id", int, required=True, allow_blank=False, invalid=f"{S}.non_integer_id", description="permission id",

@@ -9,7 +9,8 @@ from barong.api.params import Param, use_params
 from barong.api.v2.admin import ability, bp
 from barong.extensions import db
 from barong.models import Profile
-from barong.services import admin_actions, admin_users, users
+from barong.services.accounts import users
+from barong.services.operators import admin_actions, admin_users
 
 S = "admin.profile"
 FIELDS = ("first_name", "last_name", "dob", "address", "postcode", "city", "country", "metadata")

@@ -11,7 +11,7 @@ from barong.api.v2.admin import ability, bp, nonblank
 from barong.extensions import db
 from barong.models import Restriction
 from barong.models.restriction import CATEGORIES, SCOPES, STATES
-from barong.services import admin_actions
+from barong.services.operators import admin_actions
 
 S = "admin.restriction"
 ID = Param("id", int, required=True, allow_blank=False, invalid=f"{S}.non_integer_id", description="restriction id",

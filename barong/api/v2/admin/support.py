@@ -3,16 +3,17 @@ sessions, the password-reset and confirmation mails, unlock, required actions.
 
 Same shape as the original's user writes (`POST admin/users/role`): the user is named by
 `uid` in the parameters, so an RBAC row can grant one action by its path prefix (the
-seeds give `support` these paths). Abilities decide next (barong.services.abilities:
+seeds give `support` these paths). Abilities decide next (barong.services.access.abilities:
 `read`/`destroy Session`, `update User`, `update RequiredAction`); the services
-(barong.services.support_actions) check again, apply the guards and write the audit row."""
+(barong.services.operators.support_actions) check again, apply the guards and write the audit row."""
 from flask import jsonify
 
 from barong.api import entities
 from barong.api.auth import api_auth, current_user
 from barong.api.params import Param, use_params
 from barong.api.v2.admin import ability, bp
-from barong.services import admin_users, required_actions, support_actions
+from barong.services.accounts import required_actions
+from barong.services.operators import admin_users, support_actions
 
 S = "admin.user"
 UID = Param("uid", required=True, allow_blank=False, description="user uniq id")

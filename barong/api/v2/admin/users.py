@@ -7,7 +7,7 @@ from barong.api.pagination import paginated_response
 from barong.api.params import INT32, UNIX_SECONDS, Param, use_params
 from barong.api.v2.admin import ability, bp, nonblank
 from barong.errors import BarongError
-from barong.services import admin_users
+from barong.services.operators import admin_users
 
 S = "admin.user"
 

@@ -22,7 +22,13 @@ from typing import Callable
 
 from flask import Blueprint, g, request
 
-from barong.api.params import PAGINATION_PARAMS, Declaration, Param, check_pagination, parse
+from barong.api.params import (
+    PAGINATION_PARAMS,
+    Declaration,
+    Param,
+    check_pagination,
+    parse,
+)
 from barong.errors import BarongError
 from barong.rawinput import loads_json
 from barong.security import jws
@@ -56,7 +62,8 @@ def _read_body():
 
 def verify_request(scope: str) -> dict:
     """Run the gate for `scope`; return the payload's `data` (a dict)."""
-    from barong.services import kv, management_keychain, unit_of_work
+    from barong.services.access import management_keychain
+    from barong.services.infra import kv, unit_of_work
 
     body = _read_body()
     chain = management_keychain.keychain()
@@ -130,4 +137,13 @@ def _unrouted(path):
 
 
 from barong.api.v2.management import (  # noqa: E402,F401  (routes register on bp)
-    labels, tools, users, otp, documents, profiles, phones, service_accounts, api_keys)
+    api_keys,
+    documents,
+    labels,
+    otp,
+    phones,
+    profiles,
+    service_accounts,
+    tools,
+    users,
+)

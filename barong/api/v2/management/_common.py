@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from barong.api.params import UNIX_SECONDS, Param
 from barong.errors import BarongError, NotFound
-from barong.services import users
+from barong.services.accounts import users
 
 RANGE = Param("range", values=("created", "updated"), default="created",
               description="which timestamp `from`/`to` filter on: created or updated")

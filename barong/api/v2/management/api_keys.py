@@ -10,7 +10,7 @@ from barong.api.v2.management import bp, management_signed
 from barong.errors import BarongError
 from barong.extensions import db
 from barong.models import APIKey
-from barong.services import api_keys, service_accounts, users
+from barong.services.accounts import api_keys, service_accounts, users
 
 E = "management.apikey"
 UID = Param("uid", required=True, allow_blank=False, description="User (ID…) or service account (SI…) uid")

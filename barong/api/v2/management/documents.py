@@ -12,7 +12,7 @@ from barong.api.params import Param
 from barong.api.v2.management import bp, management_signed
 from barong.api.v2.management._common import user_or_404
 from barong.errors import BarongError
-from barong.services import documents
+from barong.services.verification import documents
 
 E = "management.document"
 

@@ -8,11 +8,18 @@ from barong.api import entities
 from barong.api.pagination import respond
 from barong.api.params import Param
 from barong.api.v2.management import bp, management_signed
-from barong.api.v2.management._common import EXTENDED, FROM, RANGE, TO, time_window, user_or_404
+from barong.api.v2.management._common import (
+    EXTENDED,
+    FROM,
+    RANGE,
+    TO,
+    time_window,
+    user_or_404,
+)
 from barong.errors import NotFound
 from barong.extensions import db
 from barong.models import Label, User
-from barong.services import labels
+from barong.services.accounts import labels
 
 E = "management.label"
 USER_UID = Param("user_uid", required=True, allow_blank=False, description="User uid")

@@ -9,7 +9,7 @@ from barong.api.v2.management import bp, management_signed
 from barong.errors import BarongError, NotFound
 from barong.security import jws
 from barong.security.jwt_keys import keypair
-from barong.services import otp, users
+from barong.services.accounts import otp, users
 
 E = "management.otp"
 SIGNER = "barong"

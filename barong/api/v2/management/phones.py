@@ -9,7 +9,7 @@ from barong.api.params import Param
 from barong.api.v2.management import bp, management_signed
 from barong.api.v2.management._common import user_or_422
 from barong.errors import BarongError
-from barong.services import phones
+from barong.services.accounts import phones
 
 E = "management.phone"
 UID = Param("uid", required=True, allow_blank=False, description="User uid")

@@ -7,7 +7,7 @@ from barong.api import entities
 from barong.api.params import Param
 from barong.api.v2.management import bp, management_signed
 from barong.api.v2.management._common import user_or_422
-from barong.services import profiles
+from barong.services.accounts import profiles
 
 E = "management.profile"
 FIELDS = ("first_name", "last_name", "dob", "address", "postcode", "city", "country")

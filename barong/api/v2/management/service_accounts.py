@@ -8,7 +8,7 @@ from barong.api.pagination import respond
 from barong.api.params import INT32, Param
 from barong.api.v2.management import bp, management_signed
 from barong.errors import BarongError, NotFound
-from barong.services import service_accounts, users
+from barong.services.accounts import service_accounts, users
 
 E = "management.serviceaccount"
 UID = Param("uid", required=True, allow_blank=False, description="Service account uid")

@@ -2,17 +2,25 @@
 from __future__ import annotations
 
 import re
+
 from flask import jsonify
 
 from barong.api import entities
 from barong.api.pagination import respond
 from barong.api.params import Param
 from barong.api.v2.management import bp, management_signed
-from barong.api.v2.management._common import EXTENDED, FROM, RANGE, TO, time_window, user_or_422
+from barong.api.v2.management._common import (
+    EXTENDED,
+    FROM,
+    RANGE,
+    TO,
+    time_window,
+    user_or_422,
+)
 from barong.errors import BarongError, NotFound, ValidationError
 from barong.extensions import db
 from barong.models import User
-from barong.services import phones, profiles, users
+from barong.services.accounts import phones, profiles, users
 
 E = "management.user"
 _DIGEST = re.compile(r"^(\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}|\$argon2(id|i|d)\$\S+)$")

@@ -23,11 +23,21 @@ def me():
 
 @bp.record_once
 def _install_upload_cleanup(state):
-    from barong.services import uploads
+    from barong.services.verification import uploads
 
     uploads.init_app(state.app)
 
 
 from barong.api.v2.resource import (  # noqa: E402,F401
-    addresses, api_keys, data_storage, documents, labels, otp, phones, profiles, service_accounts, sessions, users,
+    addresses,
+    api_keys,
+    data_storage,
+    documents,
+    labels,
+    otp,
+    phones,
+    profiles,
+    service_accounts,
+    sessions,
+    users,
 )

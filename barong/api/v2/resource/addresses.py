@@ -5,7 +5,7 @@ from barong.api.auth import api_auth
 from barong.api.params import Param, no_content, use_params
 from barong.api.v2.resource import bp, me
 from barong.api.v2.resource.documents import files_of
-from barong.services import documents
+from barong.services.verification import documents
 
 SCOPE = "resource.address"
 

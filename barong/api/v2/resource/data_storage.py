@@ -4,7 +4,7 @@ from __future__ import annotations
 from barong.api.auth import api_auth
 from barong.api.params import Param, no_content, use_params
 from barong.api.v2.resource import bp, me
-from barong.services import data_storage
+from barong.services.verification import data_storage
 
 SCOPE = "resource.datastorage"
 

@@ -8,7 +8,7 @@ from barong.api.auth import api_auth
 from barong.api.params import Param, document, no_content, use_params
 from barong.api.v2.resource import bp, me
 from barong.errors import BarongError, NotFound
-from barong.services import documents, uploads
+from barong.services.verification import documents, uploads
 
 SCOPE = "resource.document"
 

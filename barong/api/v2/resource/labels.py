@@ -8,7 +8,7 @@ from barong.api.auth import api_auth
 from barong.api.params import Param, use_params
 from barong.api.v2.resource import bp, me
 from barong.errors import BarongError, NotFound
-from barong.services import labels
+from barong.services.accounts import labels
 
 SCOPE = "resource.label"
 

@@ -6,9 +6,9 @@ from flask import jsonify
 from barong.api.auth import api_auth
 from barong.api.params import Param, no_content, use_params
 from barong.api.v2.resource import bp, me
-from barong.services import otp
-from barong.services.rate_limits import limit
-from barong.services.request_info import RequestInfo
+from barong.services.access.rate_limits import limit
+from barong.services.accounts import otp
+from barong.services.infra.request_info import RequestInfo
 
 SCOPE = "resource.otp"
 CODE = Param("code", required=True, allow_blank=False, description="Code from Google Authenticator")

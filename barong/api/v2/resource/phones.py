@@ -7,9 +7,9 @@ from barong.api import entities
 from barong.api.auth import api_auth
 from barong.api.params import Param, document, use_params
 from barong.api.v2.resource import bp, me
-from barong.services import phones
-from barong.services.rate_limits import limit
-from barong.services.request_info import RequestInfo
+from barong.services.access.rate_limits import limit
+from barong.services.accounts import phones
+from barong.services.infra.request_info import RequestInfo
 
 SCOPE = "resource.phone"
 NUMBER = Param("phone_number", required=True, allow_blank=False, description="Phone number with country code")

@@ -9,7 +9,7 @@ from barong.api import entities
 from barong.api.auth import api_auth
 from barong.api.params import Param, document, use_params
 from barong.api.v2.resource import bp, me
-from barong.services import profiles
+from barong.services.accounts import profiles
 
 SCOPE = "resource.profile"
 PARAMS = (

@@ -8,8 +8,8 @@ from barong.api.auth import api_auth
 from barong.api.pagination import respond
 from barong.api.params import Param, document, use_params
 from barong.api.v2.resource import bp, me
-from barong.services import api_keys, service_accounts
-from barong.services.request_info import RequestInfo
+from barong.services.accounts import api_keys, service_accounts
+from barong.services.infra.request_info import RequestInfo
 
 SCOPE = "resource.serviceaccount"
 GATE = "resource.service_accounts"

@@ -10,7 +10,7 @@ from barong.api.auth import api_auth
 from barong.api.params import document
 from barong.api.v2.resource import bp, me
 from barong.errors import NotFound
-from barong.services import sessions
+from barong.services.accounts import sessions
 
 ID_LENGTH = 16
 

@@ -9,8 +9,8 @@ from barong.api.pagination import respond
 from barong.api.params import UNIX_SECONDS, Param, document, no_content, use_params
 from barong.api.v2.resource import bp, me
 from barong.errors import BarongError
-from barong.services import account
-from barong.services.request_info import RequestInfo
+from barong.services.accounts import account
+from barong.services.infra.request_info import RequestInfo
 
 SCOPE = "resource.user"
 

@@ -1,0 +1,1 @@
+"""Audit: the user activity log and the operators' audit rows."""

@@ -1,0 +1,163 @@
+"""KYC review by operators (the `local` provider): the queue, a claim per applicant,
+and the two decisions.
+
+The decision is what the original's KYC step does: the user's private `document`
+label becomes `verified` or `rejected` (labels.py recomputes level/state and emits
+`model.label.updated` + `system.document.<value>`, which the mailer turns into the
+user's mail), and a `submitted` profile follows through the profiles service.
+
+Two reviewers never both decide one applicant: `claim` takes the applicant with one
+conditional UPDATE (`review_claimed_by` is empty, ours, or stale); `decide` releases
+it with another that only the holder can win (else 409 `admin.kyc.claimed`), then
+takes the pending `document` label with a third (`value IN (pending, replaced)`), so
+of two decisions racing without any claim exactly one finds it pending; the other gets
+409 `admin.kyc.not_pending`. Nothing of a refused decision is written.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import or_, update
+
+from barong.errors import BarongError, ValidationError
+from barong.extensions import db
+from barong.models import Label, Profile, User, utcnow
+from barong.services.audit import admin_activities
+from barong.services.operators import admin_actions, admin_users
+
+#: a claim left by a reviewer who walked away expires after this long
+CLAIM_TTL = timedelta(minutes=15)
+PENDING_VALUES = ("pending", "replaced")
+DECISIONS = {"approve": "verified", "reject": "rejected"}
+REASON_MAX = 255
+
+
+def queue(params: dict | None = None, page: int = 1, limit: int = 25):
+    """One page of the review queue → `(items, total)`: the admin API's
+    `GET users/documents/pending` (every admin/users filter), so both list the same applicants."""
+    return admin_users.pending_documents(dict(params or {}), page=page, limit=limit)
+
+
+def is_pending(user: User) -> bool:
+    return user.private_labels().get("document") in PENDING_VALUES
+
+
+def next_pending(after: User | None = None, reviewer: User | None = None) -> User | None:
+    """The oldest pending applicant other than `after` that nobody else is holding."""
+    cutoff = utcnow() - CLAIM_TTL
+    q, _, _ = admin_users.pending_documents_query({})
+    if after is not None:
+        q = q.filter(User.id != after.id)
+    if reviewer is not None:
+        q = q.filter(or_(User.review_claimed_by.is_(None), User.review_claimed_by == reviewer.uid,
+                         User.review_claimed_at < cutoff))
+    return q.first()
+
+
+def claimed_by_other(applicant: User, reviewer: User) -> bool:
+    return bool(applicant.review_claimed_by and applicant.review_claimed_by != reviewer.uid
+                and applicant.review_claimed_at and applicant.review_claimed_at >= utcnow() - CLAIM_TTL)
+
+
+def claim(applicant: User, reviewer: User) -> None:
+    """Hold `applicant` for `reviewer`. Raises 409 admin.kyc.claimed when another
+    reviewer holds a live claim. Atomic: a conditional UPDATE, not read-then-write."""
+    now = utcnow()
+    result = db.session.execute(
+        update(User)
+        .where(User.id == applicant.id)
+        .where(or_(User.review_claimed_by.is_(None), User.review_claimed_by == reviewer.uid,
+                   User.review_claimed_at.is_(None), User.review_claimed_at < now - CLAIM_TTL))
+        .values(review_claimed_by=reviewer.uid, review_claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(applicant, ["review_claimed_by", "review_claimed_at"])
+    if result.rowcount != 1:
+        raise BarongError("admin.kyc.claimed", 409)
+
+
+def release(applicant: User, reviewer: User) -> None:
+    """Let go of our claim (no-op if we do not hold it)."""
+    db.session.execute(
+        update(User).where(User.id == applicant.id, User.review_claimed_by == reviewer.uid)
+        .values(review_claimed_by=None, review_claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(applicant, ["review_claimed_by", "review_claimed_at"])
+
+
+def _take_decision_right(applicant: User, reviewer: User) -> None:
+    """Clear the claim iff `reviewer` holds it (or nobody does): exactly one of two
+    concurrent deciders gets rowcount 1."""
+    now = utcnow()
+    result = db.session.execute(
+        update(User)
+        .where(User.id == applicant.id)
+        .where(or_(User.review_claimed_by == reviewer.uid, User.review_claimed_by.is_(None),
+                   User.review_claimed_at < now - CLAIM_TTL))
+        .values(review_claimed_by=None, review_claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(applicant, ["review_claimed_by", "review_claimed_at"])
+    if result.rowcount != 1:
+        raise BarongError("admin.kyc.claimed", 409)
+
+
+def _lock_pending_document(applicant: User) -> None:
+    """Take the applicant's pending `document` label with a conditional UPDATE: a second
+    decision running at the same time waits on the row lock, then matches nothing (the
+    value is no longer pending) and is refused with 409 admin.kyc.not_pending."""
+    result = db.session.execute(
+        update(Label)
+        .where(Label.user_id == applicant.id, Label.key == "document", Label.scope == "private",
+               Label.value.in_(PENDING_VALUES))
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise BarongError("admin.kyc.not_pending", 409)
+    db.session.expire(applicant, ["labels"])  # what follows works on the row as it is now
+
+
+def _set_profile_state(applicant: User, state: str, reviewer: User) -> Profile | None:
+    """A `submitted` profile follows the decision, exactly as PUT admin/profiles does it
+    (barong.services.operators.admin_actions.review_profile; audited once, as the KYC decision)."""
+    if not any(p.state == "submitted" for p in applicant.profiles):
+        return None
+    return admin_actions.review_profile(applicant, state, actor=reviewer, audit=False)
+
+
+def decide(applicant: User, reviewer: User, decision: str, reason: str | None = None) -> Label:
+    """Approve or reject `applicant`'s documents.
+
+    Raises 401 admin.ability.not_permitted (no `update Label`), 422 admin.kyc.invalid_decision,
+    422 reason.blank / reason.too_long (reject needs a reason), 422 admin.user.update_himself,
+    422 admin.user.superadmin_change,
+    409 admin.kyc.not_pending (already decided), 409 admin.kyc.claimed (another reviewer
+    holds the applicant). Side effects: document label (→ level/state, events, mail),
+    submitted profile state (422 admin.profiles.second_admin_approval when the
+    double-verification rule forbids this reviewer), admin audit activity.
+    """
+    value = DECISIONS.get(decision)
+    if value is None:
+        raise BarongError("admin.kyc.invalid_decision", 422)
+    reason = (reason or "").strip() or None
+    if decision == "reject":
+        if not reason:
+            raise ValidationError("reason.blank", field="reason")
+        if len(reason) > REASON_MAX:
+            raise ValidationError("reason.too_long", field="reason")
+    if applicant.id == reviewer.id:
+        raise BarongError("admin.user.update_himself", 422)
+    if applicant.role == "superadmin" and reviewer.role != "superadmin":
+        raise BarongError("admin.user.superadmin_change", 422)
+    _take_decision_right(applicant, reviewer)
+    _lock_pending_document(applicant)
+    # exactly POST admin/users/labels/update key=document scope=private (the description is
+    # the rejection reason, cleared on approval); audited once below as the KYC decision
+    label = admin_users.upsert_label(applicant, "document", value, "private", description=reason,
+                                     replace=False, actor=reviewer, audit=False)
+    _set_profile_state(applicant, value, reviewer)
+    admin_activities.audit(reviewer, "kyc", decision, target_uid=applicant.uid,
+                           data={"document": value, "reason": reason})
+    return label

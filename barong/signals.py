@@ -1,0 +1,12 @@
+"""Domain signals (blinker): how a lower service package tells a higher one that something
+happened without importing it (see docs/architecture.md, "Service packages").
+
+Receivers connect at import time of their module; `create_app` imports every service
+package that receives, so a signal sent in a request always has its receivers."""
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: a `blocklogin` restriction was just enabled (access.restrictions): every session ends
+#: (accounts.sessions). Sent with sender=the Restriction.
+blocklogin_enabled = _signals.signal("blocklogin-enabled")

@@ -1,0 +1,24 @@
+"""indexes for 1,000,000 users (issue 18)
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-03 19:00:00
+
+Reserved in order so parallel work keeps one linear history; a no-op until filled.
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+
+revision = '0006'
+down_revision = '0005'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass

@@ -1,0 +1,24 @@
+"""audit chain, reveals, four-eyes, webhooks (issue 17)
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-03 19:00:00
+
+Reserved in order so parallel work keeps one linear history; a no-op until filled.
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+
+revision = '0007'
+down_revision = '0006'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
