@@ -1,4 +1,4 @@
-"""Flask CLI commands: `flask seed`, `flask mail retry`, `flask kv purge`."""
+"""Flask CLI commands: `flask seed`, `flask mail retry`, `flask kv purge`, `flask audit verify`."""
 from __future__ import annotations
 
 import click
@@ -21,7 +21,7 @@ def register_commands(app: Flask) -> None:
 
     @mail.command("retry")
     def mail_retry():
-        """Re-send mails whose delivery failed."""
+        """Send every pending mail now (failed attempts too, their back-off ignored)."""
         from barong.services.delivery import mail as mail_service
 
         click.echo(f"sent {mail_service.retry_pending()}")
@@ -46,3 +46,23 @@ def register_commands(app: Flask) -> None:
     )
     app.cli.add_command(events_group)
     app.cli.add_command(__import__("barong.management_client", fromlist=["cli"]).cli)  # flask management …
+
+    audit = AppGroup("audit", help="The tamper-evident activity log.")
+
+    @audit.command("verify")
+    def audit_verify():
+        """Walk every activity chain; exit 1 naming the first broken row."""
+        from barong.services.audit import chain
+        from barong.services.infra import unit_of_work
+
+        result = chain.verify(record=True)
+        unit_of_work.commit()
+        if result.ok:
+            click.echo(f"ok: {result.rows} activities in {result.chains} chains")
+            return
+        click.echo(f"BROKEN: {result.problem}", err=True)
+        if result.first_broken_id is not None:
+            click.echo(f"first broken row: activity #{result.first_broken_id}", err=True)
+        raise SystemExit(1)
+
+    app.cli.add_command(audit)

@@ -10,7 +10,7 @@ from flask import Response, request
 from sqlalchemy.orm import lazyload
 
 from barong.errors import BarongError
-from barong.services.audit import admin_activities
+from barong.services.audit import admin_activities, chain
 from barong.web.console import bp, policy
 from barong.web.console.helpers import (
     Page,
@@ -70,7 +70,8 @@ def activities_index():
     choices = _choices(category)
     return render_page_or_partial("console/activities/index.html", "console/activities/_table.html", page=page,
                                   category=category, args=request.args, results=RESULTS, targets=targets, error=error,
-                                  choices=choices, oob_choices=is_htmx(), active="activities")
+                                  choices=choices, oob_choices=is_htmx(), active="activities",
+                                  verification=chain.last_verification())
 
 
 def _choices(category: str) -> dict[str, list[str]]:
