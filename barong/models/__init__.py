@@ -1,6 +1,7 @@
 """All models, one module per entity."""
 from barong.models.activity import Activity
 from barong.models.api_key import APIKey
+from barong.models.audit_chain import AuditChainHead, AuditVerification
 from barong.models.base import iso, utcnow
 from barong.models.comment import Comment
 from barong.models.data_storage import DataStorage
@@ -18,6 +19,7 @@ from barong.models.session import SessionRecord
 from barong.models.user import User
 
 __all__ = [
+    "AuditChainHead", "AuditVerification",
     "APIKey", "Activity", "Comment", "DataStorage", "Document", "KVEntry", "Label", "Level", "OutboxEvent",
     "PROFILE_STATES", "Permission", "Phone", "Profile", "Restriction", "ServiceAccount", "SessionRecord",
     "User", "iso", "utcnow",

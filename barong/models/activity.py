@@ -20,6 +20,8 @@ class Activity(db.Model):
         #: admin activity lists (category filter, newest first) and the metrics per-day counts
         Index("ix_activities_category_id", "category", "id"),
         Index("ix_activities_metrics", "topic", "action", "result", "created_at"),
+        #: the audit chain (barong.services.audit.chain): one link per (actor, sequence number)
+        Index("ux_activities_chain", "user_id", "chain_seq", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -34,5 +36,10 @@ class Activity(db.Model):
     result: Mapped[str | None] = mapped_column(String(16), index=True)
     data: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False, index=True)
+    #: tamper evidence: the row's place in its actor's chain, the previous link's hash and
+    #: SHA-256 over the canonical JSON of the row and that hash (barong.services.audit.chain)
+    chain_seq: Mapped[int | None] = mapped_column(BigInteger)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    row_hash: Mapped[str | None] = mapped_column(String(64))
 
     user = relationship("User")

@@ -1,4 +1,5 @@
-"""Activity log (append-only). `record` for a user's own actions, `record_admin` for privileged ones."""
+"""Activity log (append-only). `record` for a user's own actions, `record_admin` for privileged ones.
+Each row is appended to its actor's hash chain in the same transaction (audit.chain)."""
 from __future__ import annotations
 
 import json
@@ -6,6 +7,7 @@ import json
 from barong.extensions import db
 from barong.models import Activity, User
 from barong.rawinput import storable
+from barong.services.audit import chain
 from barong.services.infra.geoip import country_name
 from barong.services.infra.request_info import RequestInfo
 
@@ -49,6 +51,7 @@ def record(user: User, topic: str, action: str, result: str, info: RequestInfo |
     )
     db.session.add(activity)
     db.session.flush()
+    chain.append(activity)
     return activity
 
 
@@ -67,4 +70,5 @@ def record_admin(admin: User, topic: str, action: str, result: str, info: Reques
     )
     db.session.add(activity)
     db.session.flush()
+    chain.append(activity)
     return activity
