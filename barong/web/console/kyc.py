@@ -1,17 +1,21 @@
-"""KYC review queue: oldest applicant first, one screen per applicant (profile and
-documents side by side), approve / reject in one click, keyboard shortcuts.
+"""KYC review: the queue (filters, SLA badge, applicant names) and the review screen (identity
+documents beside the selfie and the profile, zoom/rotate, PDFs inline, flags, history,
+one decision form per document).
 
 Opening an applicant claims it (barong.services.verification.kyc_review.claim); a second reviewer
-sees it read-only, and a decision by anyone but the holder is refused (409)."""
+sees it read-only, and a decision by anyone but the holder is refused (409). Decisions are
+deliberate: the `a` / `r` keys only open a document's decision form (static/kyc_review.js);
+the outcome is chosen explicitly and confirmed with Enter or the button."""
 from __future__ import annotations
 
-from flask import flash, make_response, redirect, render_template, request, url_for
+from flask import current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from barong.errors import BarongError
 from barong.extensions import db
-from barong.models import Label, User
+from barong.models import Document, User, utcnow
 from barong.services.operators import admin_users
-from barong.services.verification import kyc_review
+from barong.services.verification import document_review, kyc_reasons, kyc_review, kyc_screen
 from barong.web.console import bp, policy
 from barong.web.console.helpers import (
     Page,
@@ -23,45 +27,112 @@ from barong.web.console.helpers import (
     is_htmx,
     refused,
     render_page_or_partial,
+    toast,
 )
+
+#: the queue filters the page offers (and passes on to `j` / next)
+QUEUE_ARGS = ("doc_type", "country", "level", "waiting_hours", "reviewer", "q")
+WAITING_CHOICES = (("", None), ("4", 4), ("24", 24), ("72", 72), ("168", 168))
 
 
 def _holder(applicant: User) -> User | None:
     return admin_users.get(applicant.review_claimed_by) if applicant.review_claimed_by else None
 
 
-def _waiting_since(users: list[User]) -> dict[int, object]:
-    if not users:
-        return {}
-    rows = (db.session.query(Label.user_id, Label.updated_at)
-            .filter(Label.user_id.in_([u.id for u in users]), Label.key == "document", Label.scope == "private"))
-    return dict(rows.all())
+def queue_filters(args) -> dict:
+    """The queue filters from the query string (blank ones dropped)."""
+    return {k: args.get(k, "").strip() for k in QUEUE_ARGS if (args.get(k) or "").strip()}
+
+
+def _names(users: list[User]) -> dict[int, str]:
+    """Applicant names of the page shown (profiles are encrypted at rest: only these are decrypted)."""
+    out = {}
+    for u in users:
+        p = kyc_screen.latest_profile(u)
+        if p is not None:
+            name = " ".join(x for x in (p.first_name, p.last_name) if x)
+            if name:
+                out[u.id] = name
+    return out
+
+
+def _reviewers() -> list[tuple[str, str]]:
+    """Reviewers currently holding an applicant (the reviewer filter's choices)."""
+    cutoff = utcnow() - kyc_review.CLAIM_TTL
+    uids = [uid for (uid,) in db.session.query(User.review_claimed_by).filter(
+        User.review_claimed_by.isnot(None), User.review_claimed_at >= cutoff).distinct().limit(50)]
+    if not uids:
+        return []
+    return [(u.uid, u.email) for u in db.session.query(User).filter(User.uid.in_(uids)).order_by(User.email)]
+
+
+def _doc_types() -> list[str]:
+    from barong.settings import settings
+
+    return list(settings().document_types or [])
 
 
 @bp.get("/kyc")
 @console_requires("kyc.read")
 def kyc_index():
     page_no, limit = int_arg(request.args, "page", 1, 1, 10**6), int_arg(request.args, "limit", 25, 1, 100)
-    items, total = kyc_review.queue({}, page=page_no, limit=limit)
-    page = Page(items, total, page_no, limit, {})
-    return render_page_or_partial("console/kyc/index.html", "console/kyc/_queue.html", page=page,
-                                  since=_waiting_since(items), me=actor(), active="kyc",
-                                  claimed_by_other=lambda u: kyc_review.claimed_by_other(u, actor()))
+    filters = queue_filters(request.args)
+    errors = None
+    try:
+        rows, total = kyc_review.queue({**filters, "extended": "true"}, page=page_no, limit=limit)
+    except BarongError as err:
+        errors = err.codes
+        rows, total = [], 0
+    users = [u for u, _ in rows]
+    since = {u.id: s for u, s in rows}
+    page = Page(users, total, page_no, limit, filters)
+    now = utcnow()
+    return render_page_or_partial(
+        "console/kyc/index.html", "console/kyc/_queue.html", page=page, since=since, names=_names(users),
+        sla={u.id: kyc_review.sla_status(since[u.id], now) for u in users}, filters=filters, errors=errors,
+        sla_hours=current_app.config["BARONG_KYC_SLA_HOURS"], now=now, me=actor(), active="kyc",
+        doc_types=_doc_types(), reviewers=_reviewers(), waiting_choices=WAITING_CHOICES,
+        claimed_by_other=lambda u: kyc_review.claimed_by_other(u, actor()))
 
 
 @bp.get("/kyc/next")
 @console_requires("kyc.read")
 def kyc_next():
-    """The next applicant nobody else holds (j / n); releases the one we skip."""
+    """The next applicant nobody else holds (j / n), in the filtered queue; releases the one we skip."""
     me = actor()
     after = admin_users.get(request.args["after"]) if request.args.get("after") else None
     if after is not None:
         kyc_review.release(after, me)
-    applicant = kyc_review.next_pending(after=after, reviewer=me)
+    filters = queue_filters(request.args)
+    try:
+        applicant = kyc_review.next_pending(after=after, reviewer=me, params=filters)
+    except BarongError:
+        applicant = kyc_review.next_pending(after=after, reviewer=me)
     if applicant is None:
-        flash("The queue is empty: nothing left to review.", "success")
-        return redirect(url_for("console.kyc_index"))
-    return redirect(url_for("console.kyc_show", uid=applicant.uid))
+        flash(_("The queue is empty: nothing left to review."), "success")
+        return redirect(url_for("console.kyc_index", **filters))
+    return redirect(url_for("console.kyc_show", uid=applicant.uid, **filters))
+
+
+def _review_context(applicant: User, me: User, **extra) -> dict:
+    identity, address, older = kyc_screen.grouped_documents(applicant)
+    held_by = extra.pop("held_by", None)
+    pending = kyc_review.is_pending(applicant)
+    reasons = kyc_reasons.all()
+    ctx = dict(user=applicant, pending=pending, held_by=held_by, active="kyc", identity=identity, address=address,
+               older=older, profile=kyc_screen.latest_profile(applicant), flags=kyc_screen.flags(applicant),
+               history=kyc_screen.history(applicant), reasons=reasons, reason_kind=kyc_reasons.document_kind,
+               side_of=kyc_screen.side_of, filters=queue_filters(request.args), errors={}, form={},
+               can_decide=policy.can(me, "kyc.decide_document"), today=utcnow().date(),
+               reason_text=lambda code: kyc_reasons.text(code, _lang()))
+    ctx.update(extra)
+    return ctx
+
+
+def _lang() -> str:
+    from flask_babel import get_locale
+
+    return str(get_locale() or "en")[:2]
 
 
 @bp.get("/kyc/<uid>")
@@ -70,22 +141,75 @@ def kyc_show(uid):
     applicant = admin_users.get(uid, full=True)
     me = actor()
     held_by = None
-    pending = kyc_review.is_pending(applicant)
-    if pending:
-        if policy.can(me, "kyc.decide"):  # only a reviewer who may decide holds the applicant
+    if kyc_review.is_pending(applicant):
+        if policy.can(me, "kyc.decide_document"):  # only a reviewer who may decide holds the applicant
             try:
                 kyc_review.claim(applicant, me)
             except BarongError:
                 held_by = _holder(applicant)
         elif kyc_review.claimed_by_other(applicant, me):
             held_by = _holder(applicant)
-    return render_template("console/kyc/review.html", user=applicant, pending=pending, held_by=held_by,
-                           active="kyc", errors=None, reason="")
+    return render_template("console/kyc/review.html", **_review_context(applicant, me, held_by=held_by))
+
+
+#: service codes shown on a decision form's fields
+DECISION_FIELDS = {"kyc.reason.missing": "reason", "kyc.reason.unknown": "reason", "kyc.reason.wrong_kind": "reason",
+                   "kyc.reason.not_applicable": "reason", "admin.kyc.invalid_decision": "outcome",
+                   "kyc.note.too_long": "note", "kyc.internal_note.too_long": "internal_note"}
+
+
+@bp.post("/kyc/<uid>/documents/<int:document_id>/decide")
+@console_requires("kyc.read", "kyc.decide_document")
+def kyc_decide_document(uid, document_id):
+    """One document's decision (document_review.decide_document): outcome approve / reject /
+    retry, a catalogue reason, a note to the user and an internal note. Answers the refreshed
+    review screen body (htmx) or redirects back to it."""
+    applicant = admin_users.get(uid, full=True)
+    me = actor()
+    doc = db.session.get(Document, document_id)
+    if doc is None or doc.user_id != applicant.id:
+        return refused(BarongError("record.not_found", 404))
+    form = {k: request.form.get(k, "") for k in ("outcome", "reason", "note", "internal_note")}
+    try:
+        document_review.decide_document(doc, me, form["outcome"], form["reason"] or None, form["note"] or None,
+                                        form["internal_note"] or None)
+    except BarongError as err:
+        fields = {DECISION_FIELDS[c]: [c] for c in err.codes if c in DECISION_FIELDS}
+        if fields:
+            db.session.rollback()
+            applicant = admin_users.get(uid, full=True)
+            ctx = _review_context(applicant, me, errors={document_id: fields}, form={document_id: form})
+            resp = make_response(render_template("console/kyc/_review_body.html" if is_htmx()
+                                                 else "console/kyc/review.html", **ctx), 422)
+            return toast(resp, _("Please correct the highlighted fields."), "error") if is_htmx() else resp
+        return refused(err)
+    db.session.flush()
+    verdict = {"approve": _("approved"), "reject": _("rejected"), "retry": _("sent back for a new upload")}
+    message = _("%(doc)s %(verdict)s.", doc=doc.doc_type, verdict=verdict.get(form["outcome"], form["outcome"]))
+    done_applicant = not kyc_review.is_pending(applicant)
+    filters = queue_filters(request.form)
+    if done_applicant and request.form.get("then") != "stay":
+        target = url_for("console.kyc_next", after=applicant.uid, **filters)
+        if is_htmx():
+            resp = make_response("", 200)
+            resp.headers["HX-Redirect"] = target
+            flash(message, "success")
+            return resp
+        flash(message, "success")
+        return redirect(target)
+    if is_htmx():
+        applicant = admin_users.get(uid, full=True)
+        resp = make_response(render_template("console/kyc/_review_body.html", **_review_context(applicant, me)))
+        return toast(resp, message)
+    flash(message, "success")
+    return redirect(url_for("console.kyc_show", uid=applicant.uid, **filters))
 
 
 @bp.post("/kyc/<uid>/decide")
 @console_requires("kyc.read", "kyc.decide")
 def kyc_decide(uid):
+    """The whole-applicant decision (kyc_review.decide, the original's behaviour): kept for
+    scripts and forms that post it; the screen decides per document."""
     applicant = admin_users.get(uid, full=True)
     me = actor()
     decision = request.form.get("decision", "")
@@ -99,8 +223,8 @@ def kyc_decide(uid):
             return invalid("console/kyc/_decision.html", user=applicant, pending=True, held_by=None,
                            errors=field_errors(err, ("reason",)), reason=reason)
         return refused(err)
-    verdict = "approved" if decision == "approve" else "rejected"
-    flash(f"{applicant.email}: documents {verdict}.", "success")
+    flash(_("%(email)s: documents approved.", email=applicant.email) if decision == "approve"
+          else _("%(email)s: documents rejected.", email=applicant.email), "success")
     target = url_for("console.kyc_next", after=applicant.uid) if request.form.get("then") != "stay" \
         else url_for("console.kyc_show", uid=applicant.uid)
     if is_htmx():

@@ -42,7 +42,9 @@ def test_review_screen_shows_profile_and_documents_and_claims(operator, console,
     body = resp.get_data(as_text=True)
     assert resp.status_code == 200
     assert "Lovelace" in body and "Passport" in body and "AB123456" in body
-    assert 'data-key="a"' in body and 'data-key="r"' in body and 'data-key="j n"' in body
+    # a / r only open a document's decision form (static/kyc_review.js); j / n walk the queue
+    assert "data-decision-form" in body and "kyc_review.js" in body and 'data-key="j n"' in body
+    assert 'data-key="a"' not in body  # no single keystroke decides
     doc = db.session.query(Document).filter_by(user_id=user.id).one()
     assert f"/admin/documents/{doc.id}/file" in body
     assert fresh(user).review_claimed_by == me.uid
