@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from flask_babel import format_date
 from markupsafe import Markup, escape
 
 
@@ -52,7 +53,7 @@ def daily_bars(series: dict, days: list[date], label: str, css: str = "bar") -> 
         anchor = "start" if i == 0 else "end" if i == n - 1 else "middle"
         x = 0 if i == 0 else 100 if i == n - 1 else i * slot + slot / 2
         parts.append(f'<text class="axis" x="{x:.2f}%" y="{height - 5}" text-anchor="{anchor}">'
-                     f'{days[i].strftime("%d %b")}</text>')
+                     f'{escape(format_date(days[i], "d MMM"))}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 

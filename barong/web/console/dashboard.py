@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask import request
+from flask_babel import gettext as _
 
 from barong.extensions import db
 from barong.models import Level
@@ -49,7 +50,7 @@ def level_rows(by_level: dict) -> list[tuple[str, int]]:
     names = {lvl.id: f"{lvl.id} · {lvl.key} {lvl.value}" for lvl in db.session.query(Level).order_by(Level.id)}
     counts = {int(k): int(v) for k, v in (by_level or {}).items()}
     top = max([*names.keys(), *counts.keys(), 0])
-    return [(names.get(i, "0 · none" if i == 0 else str(i)), counts.get(i, 0)) for i in range(0, top + 1)]
+    return [(names.get(i, "0 · " + _("none") if i == 0 else str(i)), counts.get(i, 0)) for i in range(0, top + 1)]
 
 
 def _in_period(series: dict, days: list[date]) -> dict:
@@ -72,9 +73,9 @@ def dashboard():
         totals={"signups": sum(signups.values()), "logins": sum(logins.values()), "failed": sum(failed.values()),
                 "pending": m.get("pending_applications", 0),
                 "verified": m.get("verified_documents", 0)},
-        signups_chart=charts.daily_bars(signups, days, "Signups per day"),
-        logins_chart=charts.daily_bars(logins, days, "Successful logins per day", "bar ok"),
-        failed_chart=charts.daily_bars(failed, days, "Failed logins per day", "bar bad"),
-        levels_chart=charts.hbars(levels, "Users by level"),
+        signups_chart=charts.daily_bars(signups, days, _("Signups per day")),
+        logins_chart=charts.daily_bars(logins, days, _("Successful logins per day"), "bar ok"),
+        failed_chart=charts.daily_bars(failed, days, _("Failed logins per day"), "bar bad"),
+        levels_chart=charts.hbars(levels, _("Users by level")),
     )
     return render_page_or_partial("console/dashboard.html", "console/_dashboard_body.html", **ctx)

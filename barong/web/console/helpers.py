@@ -16,6 +16,9 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
@@ -87,7 +90,7 @@ def console_requires(*capabilities: str):
 def forbidden():
     if is_htmx():
         resp = make_response("", 403)
-        toast(resp, "You are not allowed to do that.", "error")
+        toast(resp, _("You are not allowed to do that."), "error")
         return resp
     return render_template("console/forbidden.html"), 403
 
@@ -105,7 +108,7 @@ def toast(resp, message: str, level: str = "success"):
     """Attach an `HX-Trigger: toast` (the layout shows it) to an htmx response."""
     existing = resp.headers.get("HX-Trigger")
     events = json.loads(existing) if existing else {}
-    events["toast"] = {"message": message, "level": level}
+    events["toast"] = {"message": str(message), "level": level}
     resp.headers["HX-Trigger"] = json.dumps(events)
     return resp
 
@@ -115,7 +118,7 @@ def done(message: str, fragment_template: str | None = None, fallback_url: str |
     if is_htmx():
         body = render_template(fragment_template, **ctx) if fragment_template else ""
         return toast(make_response(body, 200), message)
-    flash(message, "success")
+    flash(str(message), "success")
     return redirect(fallback_url or request.referrer or url_for("console.dashboard"))
 
 
@@ -147,17 +150,17 @@ def audit(topic: str, action: str, target_uid: str | None = None, data: dict | N
 # ---- form errors ----------------------------------------------------------------------------
 
 MESSAGES = {
-    "blank": "Can't be blank.",
-    "empty": "Can't be blank.",
-    "missing": "Can't be blank.",
-    "invalid": "Is not valid.",
-    "taken": "Is already taken.",
-    "too_short": "Is too short.",
-    "too_long": "Is too long.",
-    "inclusion": "Is not one of the allowed values.",
-    "doesnt_exist": "Does not exist.",
-    "no_change": "Is unchanged.",
-    "not_integer": "Must be a whole number.",
+    "blank": _l("Can't be blank."),
+    "empty": _l("Can't be blank."),
+    "missing": _l("Can't be blank."),
+    "invalid": _l("Is not valid."),
+    "taken": _l("Is already taken."),
+    "too_short": _l("Is too short."),
+    "too_long": _l("Is too long."),
+    "inclusion": _l("Is not one of the allowed values."),
+    "doesnt_exist": _l("Does not exist."),
+    "no_change": _l("Is unchanged."),
+    "not_integer": _l("Must be a whole number."),
 }
 
 
@@ -165,7 +168,7 @@ def humanize(code: str) -> str:
     last = code.rsplit(".", 1)[-1]
     for key, text in MESSAGES.items():
         if last == key or last.endswith("_" + key) or last.startswith(key + "_"):
-            return text
+            return str(text)
     return code
 
 
@@ -195,7 +198,7 @@ def invalid(template: str, **ctx):
     """422 + the re-rendered form fragment (htmx swaps 422, see the layout's config)."""
     resp = make_response(render_template(template, **ctx), 422)
     if is_htmx():
-        toast(resp, "Please correct the highlighted fields.", "error")
+        toast(resp, _("Please correct the highlighted fields."), "error")
     return resp
 
 
@@ -215,26 +218,69 @@ def refused(err: BarongError):
 
 
 REFUSALS = {
-    "admin.user.update_himself": "You cannot change your own account here.",
-    "admin.user.superadmin_change": "Only a superadmin may change a superadmin.",
-    "admin.kyc.claimed": "Another reviewer is deciding this applicant.",
-    "admin.kyc.not_pending": "This applicant has already been decided.",
-    "admin.user.role_no_change": "The user already has that role.",
-    "admin.user.state_no_change": "The user is already in that state.",
-    "admin.user.otp_no_change": "2FA is already off.",
-    "role.doesnt_exist": "That role does not exist.",
+    "admin.user.update_himself": _l("You cannot change your own account here."),
+    "admin.user.superadmin_change": _l("Only a superadmin may change a superadmin."),
+    "admin.kyc.claimed": _l("Another reviewer is deciding this applicant."),
+    "admin.kyc.not_pending": _l("This applicant has already been decided."),
+    "admin.user.role_no_change": _l("The user already has that role."),
+    "admin.user.state_no_change": _l("The user is already in that state."),
+    "admin.user.otp_no_change": _l("2FA is already off."),
+    "role.doesnt_exist": _l("That role does not exist."),
     # support actions (barong.services.operators.support_actions)
-    "admin.session.doesnt_exist": "That session has already ended.",
-    "admin.user.not_active": "The user is banned or deleted: a reset would not let them in.",
-    "admin.user.already_confirmed": "The user's email is already confirmed.",
-    "admin.required_action.invalid": "Pick what the user must do.",
-    "admin.required_action.enable_2fa_done": "2FA is already on for this user.",
-    "admin.required_action.doesnt_exist": "That action is not pending.",
+    "admin.session.doesnt_exist": _l("That session has already ended."),
+    "admin.user.not_active": _l("The user is banned or deleted: a reset would not let them in."),
+    "admin.user.already_confirmed": _l("The user's email is already confirmed."),
+    "admin.required_action.invalid": _l("Pick what the user must do."),
+    "admin.required_action.enable_2fa_done": _l("2FA is already on for this user."),
+    "admin.required_action.doesnt_exist": _l("That action is not pending."),
 }
 
 
 def humanize_refusal(err: BarongError) -> str:
-    return REFUSALS.get(err.code, err.code)
+    """The operator's sentence for a refusal, in the page's language; an unknown code as is."""
+    return str(REFUSALS.get(err.code, err.code))
+
+
+# Barong's vocabulary shown in the console's language (badges, choices): user, profile,
+# phone, restriction and outbox states, activity results, label scopes. The stored value
+# stays in the markup (class, option value, title); anything else (label values, topics,
+# roles, verbs) is data and is shown as stored. Context "console" keeps these apart from
+# the site's own words for the same states.
+TERMS = {
+    "active": lazy_pgettext("console", "active"),
+    "pending": lazy_pgettext("console", "pending"),
+    "banned": lazy_pgettext("console", "banned"),
+    "locked": lazy_pgettext("console", "locked"),
+    "deleted": lazy_pgettext("console", "deleted"),
+    "drafted": lazy_pgettext("console", "drafted"),
+    "submitted": lazy_pgettext("console", "submitted"),
+    "verified": lazy_pgettext("console", "verified"),
+    "rejected": lazy_pgettext("console", "rejected"),
+    "unverified": lazy_pgettext("console", "unverified"),
+    "succeed": lazy_pgettext("console", "succeed"),
+    "failed": lazy_pgettext("console", "failed"),
+    "denied": lazy_pgettext("console", "denied"),
+    "sent": lazy_pgettext("console", "sent"),
+    "mail_pending": lazy_pgettext("console", "mail_pending"),
+    "mail_sent": lazy_pgettext("console", "mail_sent"),
+    "mail_failed": lazy_pgettext("console", "mail_failed"),
+    "all": lazy_pgettext("console", "all"),
+    "enabled": lazy_pgettext("console", "enabled"),
+    "disabled": lazy_pgettext("console", "disabled"),
+    "public": lazy_pgettext("console", "public"),
+    "private": lazy_pgettext("console", "private"),
+}
+
+
+def term(value) -> str:
+    """`value` in the page's language when it is one of Barong's TERMS, else as is."""
+    text = TERMS.get(value) if isinstance(value, str) else None
+    return str(text) if text is not None else value
+
+
+def term_choices(values) -> list[tuple[str, str]]:
+    """(value, shown text) pairs for a select of TERMS."""
+    return [(v, term(v)) for v in values]
 
 
 # ---- paging ---------------------------------------------------------------------------------
@@ -274,7 +320,9 @@ def paginate(query, args, default_limit: int = 25) -> Page:
 def install_template_helpers(bp) -> None:
     @bp.context_processor
     def _helpers():
-        return {"console_can": lambda capability: policy.can(current_user, capability)}
+        return {"console_can": lambda capability: policy.can(current_user, capability), "term_choices": term_choices}
+
+    bp.add_app_template_filter(term, "term")
 
     @bp.app_template_filter("console_dt")
     def _dt(value):

@@ -3,6 +3,7 @@ latest events, retry of failed ones."""
 from __future__ import annotations
 
 from flask import request
+from flask_babel import gettext as _
 
 from barong.errors import BarongError
 from barong.services.delivery import outbox
@@ -43,4 +44,4 @@ def outbox_retry(event_id):
     except BarongError as err:
         return refused(err)
     audit("events", "retry", data={"event_id": event.event_id, "name": event.name})
-    return done(f"Event {event.name} queued again.", "console/_outbox_body.html", **_ctx())
+    return done(_("Event %(name)s queued again.", name=event.name), "console/_outbox_body.html", **_ctx())

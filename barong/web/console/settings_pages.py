@@ -6,6 +6,7 @@ so a change is effective in `/api/v2/auth/…` at once."""
 from __future__ import annotations
 
 from flask import make_response, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy import func
 
 from barong.errors import BarongError
@@ -65,7 +66,7 @@ def permissions_create():
         db.session.rollback()
         return invalid("console/settings/_permissions.html",
                        **_perm_ctx(new=form, new_errors=field_errors(err, PERM_FIELDS)))
-    return done(f"Permission #{perm.id} added: {perm.role} {perm.verb} {perm.path} → {perm.action}.",
+    return done(_("Permission #%(id)s added: %(rule)s.", id=perm.id, rule=" ".join((perm.role, perm.verb, perm.path, "→", perm.action))),
                 "console/settings/_permissions.html", **_perm_ctx(flash_id=perm.id))
 
 
@@ -104,7 +105,7 @@ def permissions_update(permission_id):
         db.session.rollback()
         return invalid("console/settings/_permission_row.html", p=_perm(permission_id), edit=True, form=form,
                        errors=field_errors(err, PERM_FIELDS), verbs=VERBS, actions=ACTIONS)
-    return done(f"Permission #{perm.id} saved.", "console/settings/_permission_row.html", p=perm, edit=False,
+    return done(_("Permission #%(id)s saved.", id=perm.id), "console/settings/_permission_row.html", p=perm, edit=False,
                 verbs=VERBS, actions=ACTIONS)
 
 
@@ -113,7 +114,7 @@ def permissions_update(permission_id):
 def permissions_delete(permission_id):
     perm = _perm(permission_id)
     admin_actions.delete_permission(perm, actor=actor())
-    return done(f"Permission #{permission_id} deleted.", None)
+    return done(_("Permission #%(id)s deleted.", id=permission_id), None)
 
 
 # ---- restrictions -------------------------------------------------------------------------------
@@ -141,7 +142,7 @@ def restrictions_create():
         db.session.rollback()
         return invalid("console/settings/_restrictions.html",
                        **_restr_ctx(new=form, new_errors=field_errors(err, RESTR_FIELDS)))
-    return done(f"Restriction #{r.id} added: {r.category} {r.scope} {r.value}.", "console/settings/_restrictions.html",
+    return done(_("Restriction #%(id)s added: %(rule)s.", id=r.id, rule=" ".join((r.category, r.scope, r.value))), "console/settings/_restrictions.html",
                 **_restr_ctx(flash_id=r.id))
 
 
@@ -171,7 +172,7 @@ def restrictions_update(restriction_id):
         return invalid("console/settings/_restriction_row.html", r=admin_actions.get_restriction(restriction_id),
                        edit=True, form=form, errors=field_errors(err, RESTR_FIELDS), categories=CATEGORIES,
                        scopes=SCOPES, states=STATES)
-    return done(f"Restriction #{r.id} saved.", "console/settings/_restriction_row.html", r=r, edit=False,
+    return done(_("Restriction #%(id)s saved.", id=r.id), "console/settings/_restriction_row.html", r=r, edit=False,
                 categories=CATEGORIES, scopes=SCOPES, states=STATES)
 
 
@@ -179,7 +180,7 @@ def restrictions_update(restriction_id):
 @console_requires("restrictions.destroy")
 def restrictions_delete(restriction_id):
     admin_actions.delete_restriction(admin_actions.get_restriction(restriction_id), actor=actor())
-    return done(f"Restriction #{restriction_id} deleted.", None)
+    return done(_("Restriction #%(id)s deleted.", id=restriction_id), None)
 
 
 @bp.post("/restrictions/whitelink")
@@ -197,7 +198,7 @@ def restrictions_whitelink():
         db.session.rollback()
         return invalid("console/settings/_whitelink.html", wl_form=form,
                        wl_errors=field_errors(err, ("expire_time", "range")))
-    resp = done("Whitelink created.", "console/settings/_whitelink.html", wl_form=form, token=token)
+    resp = done(_("Whitelink created."), "console/settings/_whitelink.html", wl_form=form, token=token)
     if not is_htmx():  # without JS the token must still be shown once
         return make_response(render_template("console/settings/restrictions.html", **_restr_ctx(token=token,
                                                                                                   wl_form=form)))

@@ -6,6 +6,8 @@ JSON API (`admin/users/sessions`, `…/password_reset`, `…/email_confirmation`
 from __future__ import annotations
 
 from flask import request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from barong.errors import BarongError
 from barong.services.accounts import required_actions
@@ -21,6 +23,8 @@ from barong.web.console.helpers import (
 )
 
 FRAGMENT = "console/users/_support.html"
+# required actions by name, as the support card shows them
+ACTION_NAMES = {"change_password": _l("Change password"), "enable_2fa": _l("Enrol 2FA")}
 
 
 _BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),
@@ -65,13 +69,15 @@ def _act(uid: str, action, message: str):
         result = action(user)
     except BarongError as err:
         return refused(err)
-    return _respond(uid, message.format(email=user.email, result=result))
+    if isinstance(result, list):  # the pending required actions
+        result = ", ".join(str(ACTION_NAMES.get(a, a)) for a in result)
+    return _respond(uid, str(message) % {"email": user.email, "result": result})
 
 
 @bp.post("/users/<uid>/sessions/<sid>/revoke")
 @console_requires("sessions.destroy")
 def users_session_revoke(uid, sid):
-    return _act(uid, lambda u: support_actions.revoke_session(u, sid, actor=actor()), "Session signed out.")
+    return _act(uid, lambda u: support_actions.revoke_session(u, sid, actor=actor()), _l("Session signed out."))
 
 
 @bp.post("/users/<uid>/sessions/revoke-all")
@@ -80,27 +86,27 @@ def users_sessions_revoke_all(uid):
     from barong.web.console.users import _load
 
     user = _load(uid)
-    asked = ask_first(user, f"Sign {user.email} out everywhere?",
-                      "Every session of theirs ends at once; they must sign in again on each device.",
-                      "Revoke all sessions", url_for("console.users_show", uid=uid))
+    asked = ask_first(user, _("Sign %(email)s out everywhere?", email=user.email),
+                      _("Every session of theirs ends at once; they must sign in again on each device."),
+                      _("Revoke all sessions"), url_for("console.users_show", uid=uid))
     if asked is not None:
         return asked
     return _act(uid, lambda u: support_actions.revoke_all_sessions(u, actor=actor()),
-                "Signed out {result} session(s) of {email}.")
+                _l("Signed out %(result)s session(s) of %(email)s."))
 
 
 @bp.post("/users/<uid>/password-reset")
 @console_requires("users.password_reset")
 def users_password_reset(uid):
     return _act(uid, lambda u: support_actions.send_password_reset(u, actor=actor()),
-                "Password-reset mail sent to {email}.")
+                _l("Password-reset mail sent to %(email)s."))
 
 
 @bp.post("/users/<uid>/confirmation")
 @console_requires("users.email_confirmation")
 def users_confirmation(uid):
     return _act(uid, lambda u: support_actions.resend_confirmation(u, actor=actor()),
-                "Confirmation mail sent to {email}.")
+                _l("Confirmation mail sent to %(email)s."))
 
 
 @bp.post("/users/<uid>/required-actions")
@@ -108,11 +114,11 @@ def users_confirmation(uid):
 def users_required_actions(uid):
     wanted = [a for a in request.form.getlist("action") if a]
     return _act(uid, lambda u: support_actions.require(u, wanted, actor=actor()),
-                "Required at the next sign-in: {result}.")
+                _l("Required at the next sign-in: %(result)s."))
 
 
 @bp.post("/users/<uid>/required-actions/delete")
 @console_requires("required_actions.update")
 def users_required_actions_delete(uid):
     action = request.form.get("action") or None
-    return _act(uid, lambda u: support_actions.unrequire(u, action, actor=actor()), "Required action dropped.")
+    return _act(uid, lambda u: support_actions.unrequire(u, action, actor=actor()), _l("Required action dropped."))

@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timezone
 
 from flask import render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from barong.errors import BarongError
 from barong.extensions import db
@@ -14,7 +16,7 @@ from barong.models import Permission, User, utcnow
 from barong.services.accounts import api_keys
 from barong.services.audit import admin_activities
 from barong.services.operators import admin_users, comments
-from barong.web.console import bp
+from barong.web.console import bp, helpers
 from barong.web.console.helpers import (
     Page,
     actor,
@@ -32,8 +34,10 @@ from barong.web.console.helpers import (
 STATES = ("active", "pending", "banned", "locked", "deleted")
 # the states that ask first (helpers.ask_first): button, consequence
 STATE_CONSEQUENCES = {
-    "banned": ("Ban", "They are logged out everywhere and cannot log in until an operator lifts the ban."),
-    "deleted": ("Delete", "The account is closed: they are logged out everywhere and cannot log in again."),
+    "banned": (_l("Ban"), _l("Ban %(email)s?"),
+               _l("They are logged out everywhere and cannot log in until an operator lifts the ban.")),
+    "deleted": (_l("Delete"), _l("Delete %(email)s?"),
+                _l("The account is closed: they are logged out everywhere and cannot log in again.")),
 }
 SORTABLE = ("uid", "email", "role", "level", "state", "otp", "created_at", "updated_at")
 FILTER_FIELDS = ("q", "uid", "email", "role", "state", "level", "country", "range", "from", "to", "order_by",
@@ -129,33 +133,33 @@ def users_state(uid):
     user = _load(uid)
     state = (request.form.get("state") or "").strip()
     if state not in STATES:
-        return invalid("console/users/_summary.html", errors={"state": ["Pick a state."]}, **_context(user))
+        return invalid("console/users/_summary.html", errors={"state": [_("Pick a state.")]}, **_context(user))
     if state in STATE_CONSEQUENCES and state != user.state:
-        verb, consequence = STATE_CONSEQUENCES[state]
-        asked = ask_first(user, f"{verb} {user.email}?", consequence, verb, _url(user))
+        verb, question, consequence = STATE_CONSEQUENCES[state]
+        asked = ask_first(user, str(question) % {"email": user.email}, str(consequence), str(verb), _url(user))
         if asked is not None:
             return asked
     try:
         admin_users.update(user, state=state, actor=actor())
     except BarongError as err:
         return refused(err)
-    return _summary(user, f"State set to {state}.")
+    return _summary(user, _("State set to %(state)s.", state=helpers.term(state)))
 
 
 @bp.post("/users/<uid>/otp")
 @console_requires("users.update")
 def users_reset_otp(uid):
     user = _load(uid)
-    asked = ask_first(user, f"Reset 2FA of {user.email}?",
-                      "Their 2FA is turned off and their API keys are deactivated; they must set 2FA up again.",
-                      "Reset 2FA", _url(user))
+    asked = ask_first(user, _("Reset 2FA of %(email)s?", email=user.email),
+                      _("Their 2FA is turned off and their API keys are deactivated; they must set 2FA up again."),
+                      _("Reset 2FA"), _url(user))
     if asked is not None:
         return asked
     try:
         admin_users.update(user, otp=False, actor=actor())
     except BarongError as err:
         return refused(err)
-    return _summary(user, "2FA reset: the user must set it up again.")
+    return _summary(user, _("2FA reset: the user must set it up again."))
 
 
 @bp.post("/users/<uid>/role")
@@ -164,9 +168,11 @@ def users_role(uid):
     user = _load(uid)
     role = (request.form.get("role") or "").strip()
     if role and role != user.role and role in roles():  # an unknown role is a field error, no question
-        asked = ask_first(user, f"Change the role of {user.email} from {user.role} to {role}?",
-                          f"They get the abilities of {role} and lose those of {user.role} at once.",
-                          "Change role", _url(user))
+        asked = ask_first(user, _("Change the role of %(email)s from %(old)s to %(new)s?", email=user.email,
+                                  old=user.role, new=role),
+                          _("They get the abilities of %(new)s and lose those of %(old)s at once.", new=role,
+                            old=user.role),
+                          _("Change role"), _url(user))
         if asked is not None:
             return asked
     try:
@@ -175,7 +181,7 @@ def users_role(uid):
         if err.code == "role.doesnt_exist" or err.code.endswith("empty_role"):
             return invalid("console/users/_summary.html", errors=field_errors(err, ("role",)), **_context(user))
         return refused(err)
-    return _summary(user, f"Role set to {role}.")
+    return _summary(user, _("Role set to %(role)s.", role=role))
 
 
 @bp.post("/users/<uid>/unlock")
@@ -186,7 +192,7 @@ def users_unlock(uid):
         admin_users.unlock(user, actor=actor())
     except BarongError as err:
         return refused(err)
-    return _summary(user, "Login lockout lifted.")
+    return _summary(user, _("Login lockout lifted."))
 
 
 # ---- labels -----------------------------------------------------------------------------------
@@ -213,7 +219,7 @@ def _label_write(uid: str, write, form_name: str, errors_name: str, message: str
             return invalid("console/users/_labels.html", **{form_name: form},
                            **{errors_name: field_errors(err, LABEL_FIELDS)}, **_context(user))
         return refused(err)
-    return _labels_response(user, message.format(key=form["key"]))
+    return _labels_response(user, str(message) % {"key": form["key"]})
 
 
 @bp.post("/users/<uid>/labels")
@@ -223,7 +229,7 @@ def labels_create(uid):
         admin_users.add_label(user, form["key"], form["value"], scope=form["scope"] or "public",
                               description=form["description"] or None, actor=actor())
 
-    return _label_write(uid, write, "label_form", "label_errors", "Label {key} added.")
+    return _label_write(uid, write, "label_form", "label_errors", _l("Label %(key)s added."))
 
 
 @bp.post("/users/<uid>/labels/edit")
@@ -233,7 +239,7 @@ def labels_update(uid):
         admin_users.edit_label(user, form["key"], form["scope"], form["value"],
                                description=form["description"] or None, actor=actor())
 
-    return _label_write(uid, write, "edit_form", "edit_errors", "Label {key} updated.")
+    return _label_write(uid, write, "edit_form", "edit_errors", _l("Label %(key)s updated."))
 
 
 @bp.post("/users/<uid>/labels/delete")
@@ -241,8 +247,8 @@ def labels_update(uid):
 def labels_delete(uid):
     user = _load(uid)
     key, scope = request.form.get("key", ""), request.form.get("scope", "")
-    asked = ask_first(user, f"Remove label {key} ({scope}) of {user.email}?",
-                      "What the label grants (e.g. a KYC level) is recomputed and may be lost.", "Remove label",
+    asked = ask_first(user, _("Remove label %(key)s (%(scope)s) of %(email)s?", key=key, scope=scope, email=user.email),
+                      _("What the label grants (e.g. a KYC level) is recomputed and may be lost."), _("Remove label"),
                       _url(user))
     if asked is not None:
         return asked
@@ -250,7 +256,7 @@ def labels_delete(uid):
         admin_users.delete_label(user, key, scope, actor=actor())
     except BarongError as err:
         return refused(err)
-    return _labels_response(user, f"Label {key} removed.")
+    return _labels_response(user, _("Label %(key)s removed.", key=key))
 
 
 # ---- comments, data storage -------------------------------------------------------------------
@@ -268,7 +274,7 @@ def comments_create(uid):
         return invalid("console/users/_comments.html", comment_form=form,
                        comment_errors=field_errors(err, ("title", "data")), **_context(user))
     db.session.expire(user, ["comments"])
-    return done("Comment added.", "console/users/_comments.html", fallback_url=_url(user), **_context(user))
+    return done(_("Comment added."), "console/users/_comments.html", fallback_url=_url(user), **_context(user))
 
 
 @bp.post("/users/<uid>/data_storage/delete")
@@ -280,5 +286,5 @@ def data_storage_delete(uid):
         admin_users.delete_data_storage(user, title, actor=actor())
     except BarongError as err:
         return refused(err)
-    return done(f"Data storage {title} removed.", "console/users/_data_storage.html", fallback_url=_url(user),
+    return done(_("Data storage %(title)s removed.", title=title), "console/users/_data_storage.html", fallback_url=_url(user),
                 **_context(user))
