@@ -161,6 +161,14 @@ def from_env(env=None) -> dict:
         "BARONG_LOGIN_LOCKOUT_ATTEMPTS": _int(env, "BARONG_LOGIN_LOCKOUT_ATTEMPTS", 10, minimum=1),
         "BARONG_LOGIN_LOCKOUT_TIME": _int(env, "BARONG_LOGIN_LOCKOUT_TIME", 900, minimum=1),
         "BARONG_API_DATA_MASKING": _bool(env, "BARONG_API_DATA_MASKING", True),
+        #: passkeys (services/accounts/webauthn.py): relying-party id and origin; unset, from BARONG_DOMAIN
+        "BARONG_WEBAUTHN_RP_ID": _str(env, "BARONG_WEBAUTHN_RP_ID", None),
+        "BARONG_WEBAUTHN_ORIGIN": _str(env, "BARONG_WEBAUTHN_ORIGIN", None),
+        "BARONG_WEBAUTHN_RP_NAME": _str(env, "BARONG_WEBAUTHN_RP_NAME", "Barong"),
+        #: sign in with a passkey alone (no password): off unless asked for
+        "BARONG_WEBAUTHN_PASSWORDLESS": _bool(env, "BARONG_WEBAUTHN_PASSWORDLESS", False),
+        #: operators (a role that opens the console) must enrol TOTP or a passkey first
+        "BARONG_CONSOLE_REQUIRE_2FA": _bool(env, "BARONG_CONSOLE_REQUIRE_2FA", True),
         "BARONG_EVENT_API_RABBITMQ_HOST": _str(env, "BARONG_EVENT_API_RABBITMQ_HOST", None),
         "BARONG_EVENT_API_RABBITMQ_PORT": _int(env, "BARONG_EVENT_API_RABBITMQ_PORT", 5672, minimum=1),
         "BARONG_EVENT_API_RABBITMQ_USERNAME": _str(env, "BARONG_EVENT_API_RABBITMQ_USERNAME", "guest"),
@@ -189,6 +197,8 @@ def test_config(tmp_path: Path, **overrides) -> dict:
         "BARONG_RATELIMIT_ENABLED": "false",
         "BARONG_MOCK_SMS_CODE": "12345",
         "BARONG_SECRET_KEY_BASE": "test-secret-key-base-with-enough-length-0123456789",
+        # the suite's operators have no 2FA; tests/services/test_operator_2fa.py turns it on
+        "BARONG_CONSOLE_REQUIRE_2FA": "false",
     }
     cfg = from_env(env)
     cfg.update(

@@ -114,10 +114,12 @@ _USER_BY_ID = select(*_USER_COLS).where(_users.c.id == bindparam("id"))
 _SA_BY_UID = select(*_SA_COLS).where(_service_accounts.c.uid == bindparam("uid"))
 _SA_BY_ID = select(*_SA_COLS).where(_service_accounts.c.id == bindparam("id"))
 _SESSION_COLS = (_sessions.c.id, _sessions.c.uid, _sessions.c.user_ip, _sessions.c.user_agent,
-                 _sessions.c.csrf_token, _sessions.c.expire_time, _sessions.c.created_at, _sessions.c.last_seen_at)
+                 _sessions.c.csrf_token, _sessions.c.expire_time, _sessions.c.created_at, _sessions.c.last_seen_at,
+                 _sessions.c.auth_time, _sessions.c.amr)
+_N_SESSION_COLS = len(_SESSION_COLS)
 #: the session and its user in one round trip (database session store)
 _SESSION_WITH_USER = (
-    select(*_SESSION_COLS, *(c.label(f"u_{c.name}") for c in _USER_COLS))  # 8 + 9 columns
+    select(*_SESSION_COLS, *(c.label(f"u_{c.name}") for c in _USER_COLS))  # 10 + 9 columns
     .select_from(_sessions.outerjoin(_users, _users.c.uid == _sessions.c.uid))
     .where(_sessions.c.id == bindparam("sid"))
 )
@@ -172,10 +174,11 @@ def _load_session(value: str) -> tuple[sessions.SessionData | None, Account | No
         row = _row(_SESSION_WITH_USER, sid=sid)
         if row is None:
             return None, None
-        sid_, uid, user_ip, user_agent, csrf_token, expire_time, created_at, last_seen_at = row[:8]
+        sid_, uid, user_ip, user_agent, csrf_token, expire_time, created_at, last_seen_at, auth_time, amr = \
+            row[:_N_SESSION_COLS]
         s = sessions.SessionData(sid_, uid, user_ip, user_agent, csrf_token, int(expire_time),
-                                 _utc_ts(created_at), _utc_ts(last_seen_at))
-        return s, _user_account(row, 8)
+                                 _utc_ts(created_at), _utc_ts(last_seen_at), float(auth_time or 0), amr or "")
+        return s, _user_account(row, _N_SESSION_COLS)
     s = store.get(sid)
     if s is None:
         return None, None
@@ -419,6 +422,34 @@ def _required_actions(caller: Caller, method: str, path: str) -> None:
         required_actions.enforce(caller.account.uid, method, path)
 
 
+def step_up(caller: Caller) -> tuple[int | None, tuple[str, ...]] | None:
+    """(auth_time, amr) of the caller for the JWT: a session's last full authentication and
+    how it happened; an API key: amr ["apikey"] and no auth_time (a key is never a fresh
+    second factor)."""
+    if caller.via == "api_key":
+        return None, ("apikey",)
+    s = caller.session
+    if s is None:
+        return None
+    return int(s.auth_time or s.created_at), tuple(s.amr.split(",")) if s.amr else ("pwd",)
+
+
+_ADMIN_PREFIX = "api/v2/barong/admin/"
+
+
+def _operator_2fa(caller: Caller, path: str) -> None:
+    """BARONG_CONSOLE_REQUIRE_2FA: an operator without TOTP or a passkey gets 403
+    `admin.2fa.required` on every admin API call (the console sends them to enrol)."""
+    if not path.startswith(_ADMIN_PREFIX) or not caller.account.is_user or caller.account.otp:
+        return
+    if not flaskctx.app().config.get("BARONG_CONSOLE_REQUIRE_2FA"):
+        return
+    from barong.services.accounts import webauthn
+
+    if not webauthn.has_credentials(caller.account):
+        raise BarongError("admin.2fa.required", 403)
+
+
 def gateway(method: str, path: str) -> str | None:
     """The gateway check of `path` (no leading slash): the JWT to hand back, or None for a
     `pass` path. Raises the authz.* error otherwise."""
@@ -432,8 +463,9 @@ def gateway(method: str, path: str) -> str | None:
     caller = authenticate(method, allow_jwt=False)
     _required_actions(caller, method, path)
     authorize(caller, method, path)
+    _operator_2fa(caller, path)
     flaskctx.g().caller = caller
-    return access_tokens.mint(caller.account)
+    return access_tokens.mint(caller.account, step_up(caller))
 
 
 def in_process() -> Caller:
@@ -444,6 +476,7 @@ def in_process() -> Caller:
     caller = authenticate(request.method, allow_jwt=True)
     _required_actions(caller, request.method, path)
     authorize(caller, request.method, path)
+    _operator_2fa(caller, path)
     entity = caller.account.entity()
     if entity is None:  # deleted between the two reads
         raise BarongError("authz.invalid_session", 401)

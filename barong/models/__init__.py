@@ -17,10 +17,11 @@ from barong.models.restriction import Restriction
 from barong.models.service_account import ServiceAccount
 from barong.models.session import SessionRecord
 from barong.models.user import User
+from barong.models.webauthn_credential import WebAuthnCredential
 
 __all__ = [
     "AuditChainHead", "AuditVerification",
     "APIKey", "Activity", "Comment", "DataStorage", "Document", "KVEntry", "Label", "Level", "OutboxEvent",
     "PROFILE_STATES", "Permission", "Phone", "Profile", "Restriction", "ServiceAccount", "SessionRecord",
-    "User", "iso", "utcnow",
+    "User", "WebAuthnCredential", "iso", "utcnow",
 ]

@@ -25,3 +25,8 @@ class SessionRecord(db.Model):
     expire_time: Mapped[int] = mapped_column(BigInteger, nullable=False)  # unix seconds (sliding)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    #: unix seconds of the session's last full authentication (login, or a re-verified second
+    #: factor: identity/sessions/reauth) — the gateway JWT's `auth_time`; null: created_at
+    auth_time: Mapped[int | None] = mapped_column(BigInteger)
+    #: how it was authenticated, comma-separated (pwd, otp, webauthn) — the JWT's `amr`
+    amr: Mapped[str | None] = mapped_column(String(64))

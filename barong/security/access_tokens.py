@@ -53,9 +53,19 @@ def claims_for(account) -> dict:
     return claims
 
 
-def mint(account) -> str:
-    """A signed JWT for `account`, reused while valid for REUSE_MARGIN more seconds and its claims are unchanged."""
+def mint(account, step_up: tuple[int | None, tuple[str, ...]] | None = None) -> str:
+    """A signed JWT for `account`, reused while valid for REUSE_MARGIN more seconds and its claims are unchanged.
+
+    `step_up` = (auth_time, amr) adds the step-up claims (barong.authz.step_up): `auth_time`
+    (unix seconds of the session's last full authentication; omitted when None) and `amr`
+    (a list: pwd, otp, webauthn, apikey). They are part of the cache key, so a reauth —
+    a new auth_time — gets a fresh token at once."""
     own = claims_for(account)
+    if step_up is not None:
+        auth_time, amr = step_up
+        own["amr"] = tuple(amr)  # hashable: part of the key; a list in the token
+        if auth_time is not None:
+            own["auth_time"] = int(auth_time)
     pair = keypair()
     key = (pair.kid, _kind(account), account.id, tuple(own.items()))
     now = int(time.time())

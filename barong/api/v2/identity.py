@@ -25,12 +25,17 @@ def _session_body(user, session):
 @limit("login")
 @use_params("identity.session", Param("email", required=True), Param("password", required=True), CAPTCHA,
             Param("otp_code", description="TOTP code (or a recovery code) when 2FA is enabled"),
+            Param("webauthn_assertion", "any",
+                  description="instead of otp_code: the passkey's PublicKeyCredential from navigator.credentials.get()"
+                              " (JSON object or its text) for the options of identity/sessions/webauthn/options"),
             status=201, summary="Start a new session",
-            errors={401: "invalid_params / banned / deleted / not_active / missing_otp / locked",
-                    403: "invalid_otp", 422: "captcha verification_failed", 429: "too_many_requests"})
+            errors={401: "invalid_params / banned / deleted / not_active / missing_otp / locked / missing_webauthn"
+                         " (passkeys only, no TOTP: send webauthn_assertion or a recovery code)",
+                    403: "invalid_otp / invalid_webauthn / webauthn_cloned (sign counter did not grow)", 422: "captcha verification_failed", 429: "too_many_requests"})
 def sessions_create(p):
     captcha.check("session_create", p.get("captcha_response"), scope="identity.session")
-    user, session = identity.login(p["email"] or "", p["password"] or "", RequestInfo.current(), p.get("otp_code"))
+    user, session = identity.login(p["email"] or "", p["password"] or "", RequestInfo.current(), p.get("otp_code"),
+                                   webauthn_assertion=p.get("webauthn_assertion"))
     return _session_body(user, session)
 
 
@@ -121,3 +126,6 @@ def password_generate_code(p):
 def password_confirm_code(p):
     identity.reset_password(p["reset_password_token"], p["password"], p["confirm_password"], RequestInfo.current())
     return "", 201
+
+
+from barong.api.v2 import identity_webauthn  # noqa: E402,F401  (passkey ceremonies and reauth attach to bp)

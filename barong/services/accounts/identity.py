@@ -156,13 +156,15 @@ def _login_failed(user_id: int, action: str, reason: str, info: RequestInfo) -> 
         activities.record(user, "session", action, "failed", info, data={"reason": reason})
 
 
-def login(email: str, password: str, info: RequestInfo, otp_code: str | None = None) -> tuple[User, sessions.SessionData]:
+def login(email: str, password: str, info: RequestInfo, otp_code: str | None = None,
+          webauthn_assertion=None) -> tuple[User, sessions.SessionData]:
     """Check credentials (state before password, as Barong), then 2FA; open a session.
 
     Raises 401 identity.session.locked (address locked after repeated failures),
-    401 identity.session.invalid_params|banned|deleted|not_active|missing_otp,
-    403 identity.session.invalid_otp. Failures are recorded as activities even though
-    the request rolls back (`durable`).
+    401 identity.session.invalid_params|banned|deleted|not_active|missing_otp|missing_webauthn,
+    403 identity.session.invalid_otp|invalid_webauthn|webauthn_cloned. The second factor is a
+    TOTP/recovery code or a passkey assertion (barong.services.accounts.second_factor).
+    Failures are recorded as activities even though the request rolls back (`durable`).
     """
     password = password or ""
     if is_locked(email):
@@ -189,15 +191,13 @@ def login(email: str, password: str, info: RequestInfo, otp_code: str | None = N
         durable(_login_failed, user.id, "login", "Invalid Email or Password", info)
         durable(_count_failure, email, user.id)
         raise BarongError("identity.session.invalid_params", 401)
-    action = "login"
-    if user.otp:
-        action = "login::2fa"
-        if not (otp_code or "").strip():
-            raise BarongError("identity.session.missing_otp", 401)
-        if not otp.verify(user, otp_code, allow_recovery=True):
-            durable(_login_failed, user.id, "login::2fa", "The code is invalid", info)
-            durable(_count_failure, email, user.id)
-            raise BarongError("identity.session.invalid_otp", 403)
+    from barong.services.accounts import second_factor
+
+    def second_factor_failed(reason: str) -> None:
+        durable(_login_failed, user.id, "login::2fa", reason, info)
+        durable(_count_failure, email, user.id)
+
+    action, amr = second_factor.login_step(user, otp_code, webauthn_assertion, info, second_factor_failed)
     if passwords.needs_rehash(user.password_digest):
         user.password_digest = passwords.hash_password(password)
     if user.failed_logins or user.locked_until:
@@ -205,7 +205,7 @@ def login(email: str, password: str, info: RequestInfo, otp_code: str | None = N
     if _lockout_enabled() and kv.get(f"login_failures:{email_key(email)}") is not None:
         kv.delete(f"login_failures:{email_key(email)}")
     activities.record(user, "session", action, "succeed", info)
-    session = sessions.open_session(user, info)
+    session = sessions.open_session(user, info, amr=amr)
     events.emit("system.session.create",
                 {"user": events.user_summary(user), "user_ip": info.ip, "user_agent": info.user_agent})
     return user, session

@@ -40,6 +40,10 @@ class SessionData:
     expire_time: int
     created_at: float
     last_seen_at: float
+    #: unix seconds of the last full authentication (login or identity/sessions/reauth); 0: created_at
+    auth_time: float = 0.0
+    #: how: comma-separated `pwd`, `otp`, `webauthn` (the gateway JWT's `amr`); "": pwd
+    amr: str = ""
 
     @property
     def expired(self) -> bool:
@@ -75,6 +79,7 @@ class DatabaseStore:
         rec = SessionRecord(id=s.id) if new else (db.session.get(SessionRecord, s.id) or SessionRecord(id=s.id))
         rec.uid, rec.user_ip, rec.user_agent, rec.csrf_token = s.uid, s.user_ip, s.user_agent[:512], s.csrf_token
         rec.expire_time = s.expire_time
+        rec.auth_time, rec.amr = int(s.auth_time or s.created_at), s.amr or None
         from datetime import datetime, timezone
 
         rec.created_at = datetime.fromtimestamp(s.created_at, timezone.utc).replace(tzinfo=None)
@@ -92,7 +97,8 @@ class DatabaseStore:
 
         return SessionData(rec.id, rec.uid, rec.user_ip, rec.user_agent, rec.csrf_token, rec.expire_time,
                            rec.created_at.replace(tzinfo=timezone.utc).timestamp(),
-                           rec.last_seen_at.replace(tzinfo=timezone.utc).timestamp())
+                           rec.last_seen_at.replace(tzinfo=timezone.utc).timestamp(),
+                           float(rec.auth_time or 0), rec.amr or "")
 
     def delete(self, sid: str) -> None:
         db.session.query(SessionRecord).filter_by(id=sid).delete()
@@ -224,14 +230,15 @@ def init_app(app: Flask) -> None:
 
 # ---- actions ------------------------------------------------------------------------------
 
-def open_session(user, info: RequestInfo) -> SessionData:
-    """Start a session for `user`; the cookie is set on the current response."""
+def open_session(user, info: RequestInfo, amr: tuple[str, ...] = ("pwd",)) -> SessionData:
+    """Start a session for `user`; the cookie is set on the current response. `amr`: how the
+    user authenticated (the gateway JWT's `amr`; `auth_time` is now)."""
     cookie_value = secrets.token_urlsafe(32)
     now = time.time()
     s = SessionData(
         id=sha256_hex(cookie_value), uid=user.uid, user_ip=info.ip, user_agent=info.user_agent or "",
         csrf_token=secrets.token_hex(10), expire_time=int(now) + current_app.config["BARONG_SESSION_EXPIRE_TIME"],
-        created_at=now, last_seen_at=now,
+        created_at=now, last_seen_at=now, auth_time=int(now), amr=",".join(amr),
     )
     store().delete_expired(user.uid)  # the database store's housekeeping, per user at login
     store().save(s, new=True)
@@ -275,6 +282,14 @@ def touch(s: SessionData) -> bool:
     s.expire_time, s.last_seen_at = _slid_expiry(now), now
     store().save(s)
     return True
+
+
+def refresh_authentication(s: SessionData, amr: tuple[str, ...]) -> None:
+    """A second factor was re-verified on `s`: auth_time = now, `amr` as given; every
+    worker's cached copy of the session is dropped (the next JWT carries the new claims)."""
+    s.auth_time, s.amr = int(time.time()), ",".join(amr)
+    store().save(s)
+    _revoked()
 
 
 def csrf_ok(s: SessionData, token: str | None) -> bool:

@@ -38,6 +38,7 @@ from barong.api.v2.resource import (  # noqa: E402,F401
     phones,
     profiles,
     service_accounts,
+    webauthn,
     sessions,
     users,
 )

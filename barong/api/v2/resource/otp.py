@@ -53,3 +53,20 @@ def otp_verify(p):
 def otp_disable(p):
     otp.disable(me(), p["code"], RequestInfo.current())
     return "", 201
+
+
+@bp.post("/otp/recovery_codes")
+@limit("otp")
+@api_auth
+@use_params(SCOPE, Param("code", description="a current TOTP code (not a recovery code)"),
+            Param("webauthn_assertion", "any",
+                  description="instead of code: a passkey assertion for identity/sessions/reauth/options"),
+            status=201, summary="Replace the recovery codes with ten new ones (the old ones stop working)",
+            errors={400: "not_enabled (no TOTP, no passkey)", 422: "missing_code, invalid",
+                    429: "too_many_requests"})
+def otp_recovery_codes(p):
+    from barong.services.accounts import second_factor
+
+    codes = second_factor.regenerate_recovery_codes(me(), RequestInfo.current(), otp_code=p.get("code"),
+                                                    webauthn_assertion=p.get("webauthn_assertion"))
+    return jsonify(recovery_codes=codes), 201
