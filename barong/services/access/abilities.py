@@ -48,14 +48,18 @@ DEFAULT_ABILITIES: dict[str, dict[str, list[str]]] = {
 
 #: This project's subjects beyond the original's (support-desk actions, barong.services.operators.support_actions):
 #: `Session` (read: list a user's sessions, destroy: revoke them) and `RequiredAction` (update: force a
-#: password change / 2FA enrolment). Kept apart so `GET admin/abilities` shows the original's map; an
+#: password change / 2FA enrolment), `UserView` (read: the console's read-only "view as user",
+#: barong.services.operators.view_as). Kept apart so `GET admin/abilities` shows the original's map; an
 #: abilities.yml that names one of these subjects decides it instead of this table.
-EXTENSION_SUBJECTS = ("Session", "RequiredAction")
+#: `DocumentReview` (issue 14, barong.services.verification.document_review): update = decide one
+#: document (approve / reject / request a re-upload), read = the reasons catalogue, review states,
+#: decision history and reviewer metrics — `compliance` decides, `support` reads.
+EXTENSION_SUBJECTS = ("Session", "RequiredAction", "UserView", "DocumentReview")
 EXTENSION_ABILITIES: dict[str, dict[str, list[str]]] = {
-    "superadmin": {"manage": ["Session", "RequiredAction"]},
-    "admin": {"manage": ["Session", "RequiredAction"]},
-    "support": {"manage": ["Session", "RequiredAction"]},
-    "compliance": {"read": ["Session"]},
+    "superadmin": {"manage": ["Session", "RequiredAction", "DocumentReview"], "read": ["UserView"]},
+    "admin": {"manage": ["Session", "RequiredAction", "DocumentReview"], "read": ["UserView"]},
+    "support": {"manage": ["Session", "RequiredAction"], "read": ["UserView", "DocumentReview"]},
+    "compliance": {"read": ["Session"], "manage": ["DocumentReview"]},
     "technical": {"read": ["Session"]},
 }
 

@@ -20,7 +20,9 @@ from barong.web.console import (  # noqa: E402,F401  (route modules attach thems
     settings_pages,
     users,
     user_support,
+    view_as,
 )
+from barong.web.console import operator_2fa  # noqa: E402,F401  (BARONG_CONSOLE_REQUIRE_2FA)
 from barong.web.console.helpers import install_template_helpers  # noqa: E402
 
 install_template_helpers(bp)

@@ -28,6 +28,8 @@ CAPABILITIES: dict[str, tuple[str | None, str | None, str, str]] = {
     "users.password_reset": ("update", "User", "POST", API + "users/password_reset"),
     "users.email_confirmation": ("update", "User", "POST", API + "users/email_confirmation"),
     "required_actions.update": ("update", "RequiredAction", "POST", API + "users/required_actions"),
+    # read-only "view as user" (barong.web.console.view_as): console only, held to reading users
+    "users.view_as": ("read", "UserView", "GET", API + "users"),
     "labels.create": ("create", "Label", "POST", API + "users/labels"),
     "labels.update": ("update", "Label", "PUT", API + "users/labels"),
     "labels.destroy": ("destroy", "Label", "DELETE", API + "users/labels"),
@@ -36,6 +38,9 @@ CAPABILITIES: dict[str, tuple[str | None, str | None, str, str]] = {
     "api_keys.read": ("read", "APIKey", "GET", API + "api_keys"),
     "kyc.read": ("read", "User", "GET", API + "users/documents/pending"),
     "kyc.decide": ("update", "Label", "POST", API + "users/labels/update"),
+    # issue 14: one document's decision, reviewer metrics (barong.web.console.kyc, dashboard)
+    "kyc.decide_document": ("update", "DocumentReview", "POST", API + "users/documents/decision"),
+    "kyc.metrics": ("read", "DocumentReview", "GET", API + "kyc/metrics"),
     "permissions.read": ("read", "Permission", "GET", API + "permissions"),
     "permissions.create": ("create", "Permission", "POST", API + "permissions"),
     "permissions.update": ("update", "Permission", "PUT", API + "permissions"),
