@@ -1,4 +1,5 @@
-"""Flask CLI commands: `flask seed`, `flask mail retry`, `flask kv purge`, `flask audit verify`."""
+"""Flask CLI commands: `flask seed`, `flask mail retry`, `flask kv purge`, `flask audit verify`,
+`flask gdpr purge`."""
 from __future__ import annotations
 
 import click
@@ -66,3 +67,21 @@ def register_commands(app: Flask) -> None:
         raise SystemExit(1)
 
     app.cli.add_command(audit)
+
+    gdpr = AppGroup("gdpr", help="Personal data: erasure of deleted accounts.")
+
+    @gdpr.command("purge")
+    @click.option("--deleted-before", "deleted_before", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+                  help="Erase accounts deleted (last changed) before this date, YYYY-MM-DD.")
+    def gdpr_purge(deleted_before):
+        """Erase the personal data of deleted accounts; uid, labels and activities stay."""
+        from barong.services.infra import unit_of_work
+        from barong.services.privacy import purge
+
+        report = purge.purge(deleted_before)
+        unit_of_work.commit()
+        rows = ", ".join(f"{t} {n}" for t, n in sorted(report.rows.items())) or "no rows"
+        click.echo(f"purged {len(report.users)} account(s): {rows}; {report.files} file(s), "
+                   f"{report.events} event(s)")
+
+    app.cli.add_command(gdpr)

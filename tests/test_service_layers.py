@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 SERVICES = Path(__file__).resolve().parent.parent / "barong" / "services"
-LAYERS = ["infra", "delivery", "access", "audit", "accounts", "operators", "verification"]
+LAYERS = ["infra", "delivery", "access", "audit", "accounts", "operators", "verification", "privacy"]
 
 
 def _imports(path: Path):

@@ -26,6 +26,7 @@ LIMITS = {
     "email": ("5/minute;50/hour", "identity.user.too_many_requests"),
     "otp": ("10/minute;100/hour", "resource.otp.too_many_requests"),
     "phone": ("5/minute;50/hour", "resource.phone.too_many_requests"),
+    "data_export": ("3/minute;10/hour", "resource.user.too_many_requests"),
 }
 #: per target address (mail-sending endpoints)
 ACCOUNT_LIMITS = {

@@ -1,13 +1,19 @@
-"""Account home: the user's level and the checklist to the next one (from `levels`)."""
+"""Account home: the user's level and the checklist to the next one (from `levels`), and
+the download of all the user's data (GDPR)."""
 from __future__ import annotations
 
+from flask import send_file
 from flask_login import current_user, login_required
 
 from barong.api import entities
 from barong.extensions import db
 from barong.models import Level
+from barong.services.access.rate_limits import limit
 from barong.services.accounts import otp, profiles
+from barong.services.infra.request_info import RequestInfo
+from barong.services.privacy import export as data_export
 from barong.web.account import bp
+from barong.web.forms import ActionForm
 from barong.web.support import render_page
 
 #: where a level's requirement is met, by label key
@@ -37,4 +43,16 @@ def home():
     own = profiles.list_for(user)
     return render_page("account/home.html", user=user, steps=checklist(user), profile=own[-1] if own else None,
                        profile_entity=entities.profile(own[-1]) if own else None,
-                       recovery_left=otp.recovery_codes_left(user) if user.otp else None)
+                       recovery_left=otp.recovery_codes_left(user) if user.otp else None,
+                       export_form=ActionForm())
+
+
+@bp.post("/data-export")
+@login_required
+@limit("data_export")
+def data_export_download():
+    """The same archive as GET resource/users/me/export (a POST: CSRF-checked, never prefetched)."""
+    archive, name = data_export.build(current_user, RequestInfo.current())
+    response = send_file(archive, mimetype="application/zip", as_attachment=True, download_name=name)
+    response.headers["Cache-Control"] = "no-store"
+    return response

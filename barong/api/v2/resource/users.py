@@ -1,7 +1,7 @@
-"""resource/users: me (get, update data, delete), password, activity."""
+"""resource/users: me (get, update data, delete, export), password, activity."""
 from __future__ import annotations
 
-from flask import g, jsonify
+from flask import g, jsonify, send_file
 
 from barong.api import entities
 from barong.api.auth import api_auth
@@ -9,8 +9,10 @@ from barong.api.pagination import respond
 from barong.api.params import UNIX_SECONDS, Param, document, no_content, use_params
 from barong.api.v2.resource import bp, me
 from barong.errors import BarongError
+from barong.services.access.rate_limits import limit
 from barong.services.accounts import account
 from barong.services.infra.request_info import RequestInfo
+from barong.services.privacy import export as data_export
 
 SCOPE = "resource.user"
 
@@ -20,6 +22,19 @@ SCOPE = "resource.user"
 @document(summary="Returns current user")
 def users_me():
     return jsonify(entities.user_full(me()))
+
+
+@bp.get("/users/me/export")
+@api_auth
+@limit("data_export")
+@document(summary="Downloads all of the current user's data (GDPR): a zip of JSON files, the documents, "
+                  "and manifest.json with their SHA-256 sums", produces=("application/zip",),
+          errors={429: "resource.user.too_many_requests (3 a minute, 10 an hour)"})
+def users_me_export():
+    archive, name = data_export.build(me(), RequestInfo.current())
+    response = send_file(archive, mimetype="application/zip", as_attachment=True, download_name=name)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.put("/users/me")
