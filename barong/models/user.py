@@ -48,7 +48,8 @@ class User(Timestamps, db.Model):
                           order_by="Label.id")
     profiles = relationship("Profile", back_populates="user", cascade="all, delete-orphan", order_by="Profile.id")
     phones = relationship("Phone", back_populates="user", cascade="all, delete-orphan", order_by="Phone.id")
-    documents = relationship("Document", back_populates="user", cascade="all, delete-orphan", order_by="Document.id")
+    documents = relationship("Document", back_populates="user", cascade="all, delete-orphan", order_by="Document.id",
+                             foreign_keys="Document.user_id")
     data_storages = relationship("DataStorage", back_populates="user", cascade="all, delete-orphan",
                                  order_by="DataStorage.id")
     comments = relationship("Comment", back_populates="user", cascade="all, delete-orphan", order_by="Comment.id")

@@ -26,7 +26,7 @@ from sqlalchemy import or_
 
 from barong.extensions import db
 from barong.models import OutboxEvent, User, utcnow
-from barong.services.delivery import label_mails
+from barong.services.delivery import document_mails, label_mails
 from barong.services.infra import caches
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,9 @@ FIRST_DELIVERY_GRACE = 60
 _LABEL_SUBJECTS = {lang: (lambda record, lang=lang: label_mails.subject(record, lang))
                    for lang in label_mails.LANGUAGES}
 
+_DOCUMENT_SUBJECTS = {lang: (lambda record, lang=lang: document_mails.subject(record, lang))
+                      for lang in label_mails.LANGUAGES}
+
 #: event name → (template, {language: subject, or subject(record)})
 MAILS = {
     "system.user.email.confirmation.token": ("email_confirmation",
@@ -47,6 +50,8 @@ MAILS = {
     "system.user.password.reset.token": ("password_reset", {"EN": "Password Reset", "RU": "Сброс Пароля"}),
     "model.label.created": ("label", _LABEL_SUBJECTS),
     "model.label.updated": ("label", _LABEL_SUBJECTS),
+    # a per-document KYC decision: re-upload request or final rejection (services/document_mails)
+    "model.document.updated": ("document_review", _DOCUMENT_SUBJECTS),
     "system.session.create": ("session_create", {"EN": "New Login"}),
     "system.user.account.locked": ("account_locked", {"EN": "Account locked", "RU": "Аккаунт заблокирован"}),
 }
@@ -148,6 +153,8 @@ def render_for_event(event: OutboxEvent) -> EmailMessage | None:
     user = db.session.query(User).filter_by(uid=uid).first() if uid else None
     if user is None:
         return None
+    if template == "document_review" and not document_mails.mailed(record):
+        return None  # an approval: the label mail says what changed
     lang = user.language if user.language in subjects else None
     if lang is None:
         return None  # Barong skips mails without a template in the user's language
@@ -157,6 +164,8 @@ def render_for_event(event: OutboxEvent) -> EmailMessage | None:
                logo=current_app.config.get("BARONG_SMTP_LOGO_LINK"), subject=subject)
     if template == "label":
         ctx["label_text"] = label_mails.text(record, lang)
+    if template == "document_review":
+        ctx["doc"] = document_mails.context(record, lang)
     if template in TOKEN_LINKS:
         ctx["link"] = token_link(template, str(record.get("token") or ""), lang.lower())
     try:

@@ -85,6 +85,21 @@ def _field_errors(doc_type, doc_number, metadata) -> list[str]:
     return errors
 
 
+def _check_not_rejected(user: User, doc_type: str, doc_number: str | None) -> None:
+    """A document a reviewer rejected for good (review_state `rejected`, a final reason) cannot be
+    sent again: 422 resource.documents.rejected for the same type and number (found through
+    the number's CRC32 index, compared decrypted)."""
+    if not doc_number:
+        return
+    from barong.security.crypto import crc32_index
+
+    rows = (db.session.query(Document)
+            .filter_by(user_id=user.id, doc_type=doc_type, review_state="rejected",
+                       doc_number_index=crc32_index(doc_number)).all())
+    if any(row.doc_number == doc_number for row in rows):
+        raise BarongError("resource.documents.rejected", 422)
+
+
 def record(document: Document) -> dict:
     from barong.api.entities import upload_url
 
@@ -129,6 +144,7 @@ def create(user: User, files: list, doc_type: str, doc_expire=None, doc_number: 
         errors.append("upload.blank")
     if errors:
         raise ValidationError(errors)
+    _check_not_rejected(user, doc_type, doc_number)
     checked = [uploads.inspect(f) for f in files]  # every file checked before any is written
     identificator = identificator or secrets.token_hex(16)
     created = []
