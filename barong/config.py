@@ -124,6 +124,8 @@ def from_env(env=None) -> dict:
         "BARONG_KYCAID_AUTHORIZATION_TOKEN": _str(env, "BARONG_KYCAID_AUTHORIZATION_TOKEN", None),
         "BARONG_REQUIRED_DOCS_EXPIRE": _bool(env, "BARONG_REQUIRED_DOCS_EXPIRE", True),
         "BARONG_DOC_NUM_LIMIT": _int(env, "BARONG_DOC_NUM_LIMIT", 10, minimum=1),
+        #: hours an applicant may wait for a KYC review: the console queue's SLA badge
+        "BARONG_KYC_SLA_HOURS": _int(env, "BARONG_KYC_SLA_HOURS", 24, minimum=1),
         #: KYC reasons catalogue + identity set (barong.services.verification.kyc_reasons)
         "BARONG_KYC_REASONS_PATH": _path(env, "BARONG_KYC_REASONS_PATH", ROOT / "config/kyc_reasons.yml"),
         "BARONG_UPLOAD_MAX_SIZE": _int(env, "BARONG_UPLOAD_MAX_SIZE", 10485760, minimum=1),

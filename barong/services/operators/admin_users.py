@@ -233,6 +233,12 @@ def _list_options(extended: bool, kyc: bool = False):
     return opts
 
 
+#: public names for the KYC queue (barong.services.verification.kyc_review.queue_query), which
+#: applies every admin/users filter to its applicants
+user_conditions = _conditions
+list_options = _list_options
+
+
 def count(conds: list) -> int:
     return db.session.execute(select(func.count()).select_from(User).where(*conds)).scalar_one()
 

@@ -1,6 +1,12 @@
 """KYC review by operators (the `local` provider): the queue, a claim per applicant,
 and the two decisions.
 
+The queue (`queue_query`, shared by the console and `GET admin/users/documents/pending`)
+lists every user with a document in review state `pending` — identity documents and
+proofs of address alike, so a re-upload after a `retry` decision puts the applicant back
+— oldest pending upload first, with every admin/users filter plus `doc_type`,
+`waiting_hours` and `reviewer`; `sla_status` grades the wait against BARONG_KYC_SLA_HOURS.
+
 The decision is what the original's KYC step does: the user's private `document`
 label becomes `verified` or `rejected` (labels.py recomputes level/state and emits
 `model.label.updated` + `system.document.<value>`, which the mailer turns into the
@@ -17,11 +23,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import or_, update
+from flask import current_app
+from sqlalchemy import func, or_, select, update
 
 from barong.errors import BarongError, ValidationError
 from barong.extensions import db
-from barong.models import Label, Profile, User, utcnow
+from barong.models import Document, Label, Profile, User, utcnow
 from barong.services.audit import admin_activities
 from barong.services.operators import admin_actions, admin_users
 
@@ -32,20 +39,103 @@ DECISIONS = {"approve": "verified", "reject": "rejected"}
 REASON_MAX = 255
 
 
+#: the queue's own filters, beside every admin/users filter (barong.services.operators.admin_users)
+QUEUE_FILTERS = ("doc_type", "waiting_hours", "reviewer")
+
+
+def parse_queue_filters(params: dict | None) -> dict:
+    """The queue's filters from raw values → `{doc_type, waiting_hours, reviewer}` (absent: None).
+    Raises 422 admin.kyc.non_integer_waiting_hours. `reviewer` is a uid (a live claim by that
+    reviewer) or `none` (nobody holds the applicant)."""
+    params = dict(params or {})
+    out: dict = {}
+    doc_type = params.get("doc_type")
+    out["doc_type"] = str(doc_type).strip() if doc_type not in (None, "") else None
+    raw = params.get("waiting_hours")
+    if raw in (None, ""):
+        out["waiting_hours"] = None
+    else:
+        try:
+            value = int(str(raw).strip()) if not isinstance(raw, bool) else None
+        except ValueError:
+            value = None
+        if value is None or value < 0 or value > 10**6:
+            raise BarongError("admin.kyc.non_integer_waiting_hours", 422)
+        out["waiting_hours"] = value
+    reviewer = params.get("reviewer")
+    out["reviewer"] = str(reviewer).strip() if reviewer not in (None, "") else None
+    return out
+
+
+def waiting_subquery(doc_type: str | None = None):
+    """`(user_id, since)` of every applicant with a document waiting for a decision (identity
+    documents and proofs of address alike): `since` is the oldest pending upload. Served by the
+    (review_state, user_id, created_at) index."""
+    q = (select(Document.user_id.label("user_id"), func.min(Document.created_at).label("since"))
+         .where(Document.review_state == "pending"))
+    if doc_type:
+        q = q.where(Document.doc_type == doc_type)
+    return q.group_by(Document.user_id).subquery("waiting")
+
+
+def queue_query(params: dict | None = None, *, options: bool = True):
+    """`(query, waiting, count_query)`: the applicants waiting for a review, oldest pending upload
+    first, under every `GET admin/users` filter (uid, email, country, level, state, role, q,
+    from/to…) plus `doc_type`, `waiting_hours` (waiting at least that long) and `reviewer`
+    (a uid holding a live claim, or `none`). The query yields users; `waiting.c.since` is the
+    moment they have waited since. Raises 422 on a bad filter value."""
+    f = admin_users.parse_filters(params, ordering=False)
+    qf = parse_queue_filters(params)
+    conds = list(admin_users.user_conditions(f))
+    waiting = waiting_subquery(qf["doc_type"])
+    wconds = []
+    if qf["waiting_hours"] is not None:
+        wconds.append(waiting.c.since <= utcnow() - timedelta(hours=qf["waiting_hours"]))
+    if qf["reviewer"]:
+        cutoff = utcnow() - CLAIM_TTL
+        if qf["reviewer"].lower() == "none":
+            conds.append(or_(User.review_claimed_by.is_(None), User.review_claimed_at < cutoff))
+        else:
+            conds += [User.review_claimed_by == qf["reviewer"].upper(), User.review_claimed_at >= cutoff]
+    q = db.session.query(User).join(waiting, waiting.c.user_id == User.id).filter(*conds, *wconds)
+    if options:
+        q = q.options(*admin_users.list_options(f["extended"], kyc=f["extended"]))
+    q = q.order_by(waiting.c.since.asc(), User.id.asc())
+    counted = select(func.count()).select_from(User).join(waiting, waiting.c.user_id == User.id).where(*conds, *wconds)
+    return q, waiting, counted
+
+
 def queue(params: dict | None = None, page: int = 1, limit: int = 25):
-    """One page of the review queue → `(items, total)`: the admin API's
-    `GET users/documents/pending` (every admin/users filter), so both list the same applicants."""
-    return admin_users.pending_documents(dict(params or {}), page=page, limit=limit)
+    """One page of the review queue → `(items, total)`; each item is `(user, since)`. The admin
+    API's `GET users/documents/pending` runs the same query (queue_query)."""
+    q, waiting, counted = queue_query(params)
+    rows = q.add_columns(waiting.c.since).limit(limit).offset((page - 1) * limit).all()
+    return [(u, since) for u, since in rows], db.session.execute(counted).scalar_one()
+
+
+def sla_status(since, now=None) -> str:
+    """`ok`, `due` (over three quarters of BARONG_KYC_SLA_HOURS waited) or `overdue`."""
+    if since is None:
+        return "ok"
+    hours = current_app.config.get("BARONG_KYC_SLA_HOURS", 24)
+    waited = ((now or utcnow()) - since).total_seconds() / 3600
+    if waited >= hours:
+        return "overdue"
+    return "due" if waited >= hours * 0.75 else "ok"
 
 
 def is_pending(user: User) -> bool:
-    return user.private_labels().get("document") in PENDING_VALUES
+    """Does `user` have a document (identity or proof of address) waiting for a decision?"""
+    return db.session.query(Document.id).filter(Document.user_id == user.id,
+                                                Document.review_state == "pending").first() is not None
 
 
-def next_pending(after: User | None = None, reviewer: User | None = None) -> User | None:
-    """The oldest pending applicant other than `after` that nobody else is holding."""
+def next_pending(after: User | None = None, reviewer: User | None = None,
+                 params: dict | None = None) -> User | None:
+    """The oldest pending applicant other than `after` that nobody else is holding (under the
+    queue filters `params`, so `j` walks the filtered queue)."""
     cutoff = utcnow() - CLAIM_TTL
-    q, _, _ = admin_users.pending_documents_query({})
+    q, _, _ = queue_query(params, options=False)
     if after is not None:
         q = q.filter(User.id != after.id)
     if reviewer is not None:
@@ -157,6 +247,10 @@ def decide(applicant: User, reviewer: User, decision: str, reason: str | None = 
     # the rejection reason, cleared on approval); audited once below as the KYC decision
     label = admin_users.upsert_label(applicant, "document", value, "private", description=reason,
                                      replace=False, actor=reviewer, audit=False)
+    # every pending document (identity and proof of address) follows, one DocumentDecision each
+    from barong.services.verification import document_review
+
+    document_review.settle_all(applicant, reviewer, decision, reason)
     _set_profile_state(applicant, value, reviewer)
     admin_activities.audit(reviewer, "kyc", decision, target_uid=applicant.uid,
                            data={"document": value, "reason": reason})

@@ -17,3 +17,16 @@ from barong.services.operators import metrics
 @ability("read", "User")
 def metrics_index(p):
     return jsonify(metrics.summary(p.get("created_from"), p.get("created_to"), extended=bool(p.get("extended"))))
+
+
+@bp.get("/kyc/metrics")
+@api_auth
+@use_params("admin.kyc", Param("from", description="unix seconds or ISO 8601; decisions made at or after it"),
+            Param("to", description="unix seconds or ISO 8601; decisions made at or before it"),
+            summary="KYC reviewer metrics in the given time period",
+            errors={422: "admin.kyc.invalid_time"})
+@ability("read", "DocumentReview")
+def kyc_metrics(p):
+    """Decisions per reviewer and in total over document_decisions: approved / rejected /
+    retried counts and rates, p50 / p90 seconds from upload to decision (not in Barong)."""
+    return jsonify(metrics.kyc_reviewers(p.get("from"), p.get("to")))

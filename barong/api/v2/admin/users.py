@@ -48,15 +48,30 @@ def users_index(p):
     return _respond(q, admin_users.count(conds), p, serialize)
 
 
+def _queue_filters():
+    return [Param("doc_type", description="only applicants with a pending document of this type "
+                                          "(e.g. Passport, Address)"),
+            Param("waiting_hours", int, invalid="admin.kyc.non_integer_waiting_hours", minimum=0, maximum=10**6,
+                  description="only applicants whose oldest pending document was uploaded at least this many "
+                              "hours ago"),
+            Param("reviewer", description="uid of the reviewer holding the applicant (a live claim), or `none` "
+                                          "for applicants nobody holds")]
+
+
 @bp.get("/users/documents/pending")
 @api_auth
-@use_params(S, *_filters(ordering=False), paginated=True,
-            summary="Returns array of users with pending or replaced documents as paginated collection")
+@use_params(S, *_filters(ordering=False), *_queue_filters(), paginated=True,
+            summary="Returns array of users with pending or replaced documents as paginated collection",
+            description="The KYC queue: users with a document (identity or proof of address) waiting for a "
+                        "decision, oldest pending upload first; the console's queue lists the same.")
 @ability("read", "User")
 def users_pending_documents(p):
-    q, conds, f = admin_users.pending_documents_query(p)
-    serialize = entities.user_with_kyc if f["extended"] else entities.user
-    return _respond(q, admin_users.count_pending(conds), p, serialize)
+    from barong.extensions import db
+    from barong.services.verification import kyc_review
+
+    q, _, counted = kyc_review.queue_query(p)
+    serialize = entities.user_with_kyc if p.get("extended") else entities.user
+    return _respond(q, db.session.execute(counted).scalar_one(), p, serialize)
 
 
 @bp.get("/users/<uid>")
