@@ -164,6 +164,19 @@ def from_env(env=None) -> dict:
         "BARONG_CRC32_SALT": _str(env, "BARONG_CRC32_SALT", ""),
         "BARONG_LOGIN_LOCKOUT_ATTEMPTS": _int(env, "BARONG_LOGIN_LOCKOUT_ATTEMPTS", 10, minimum=1),
         "BARONG_LOGIN_LOCKOUT_TIME": _int(env, "BARONG_LOGIN_LOCKOUT_TIME", 900, minimum=1),
+        #: account protection (issue 15): after this many temporary locks the lock holds until an
+        #: operator or a password reset lifts it (0: locks stay temporary, the original's behaviour)
+        "BARONG_LOGIN_MAX_TEMPORARY_LOCKS": _int(env, "BARONG_LOGIN_MAX_TEMPORARY_LOCKS", 3, minimum=0),
+        #: an IP whose failed logins named this many different addresses must pass the captcha
+        "BARONG_LOGIN_DIRTY_IP_ACCOUNTS": _int(env, "BARONG_LOGIN_DIRTY_IP_ACCOUNTS", 5, minimum=1),
+        #: a correct login from a network (or country) the user never approved opens no session
+        "BARONG_LOGIN_NEW_NETWORK_APPROVAL": _bool(env, "BARONG_LOGIN_NEW_NETWORK_APPROVAL", False),
+        "BARONG_LOGIN_NEW_NETWORK_SCOPE": _choice(env, "BARONG_LOGIN_NEW_NETWORK_SCOPE", "network",
+                                                  ("network", "country")),
+        #: seconds the approve / "this wasn't me" links of a new-network mail work
+        "BARONG_LOGIN_NEW_NETWORK_LINK_TTL": _int(env, "BARONG_LOGIN_NEW_NETWORK_LINK_TTL", 3600, minimum=60),
+        #: seconds of the `security: cooldown` label after a security change (0: none)
+        "BARONG_SECURITY_COOLDOWN": _int(env, "BARONG_SECURITY_COOLDOWN", 86400, minimum=0),
         "BARONG_API_DATA_MASKING": _bool(env, "BARONG_API_DATA_MASKING", True),
         #: passkeys (services/accounts/webauthn.py): relying-party id and origin; unset, from BARONG_DOMAIN
         "BARONG_WEBAUTHN_RP_ID": _str(env, "BARONG_WEBAUTHN_RP_ID", None),

@@ -26,7 +26,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, lazyload
 
 from barong import flaskctx
-from barong.authz import account_cache, reader
+from barong.authz import account_cache, key_usage, reader
 from barong.authz import rules as rules_module
 from barong.authz.process_cache import ProcessCache, invalidate
 from barong.errors import BarongError
@@ -70,6 +70,8 @@ class Account:
     username: str | None = None
     referral_id: int | None = None
     otp: bool = True
+    #: end of the security cooldown as a Unix timestamp (None: none; barong.services.accounts.cooldown)
+    cooldown_until: float | None = None
 
     @property
     def is_user(self) -> bool:
@@ -106,7 +108,8 @@ _users = User.__table__
 _service_accounts = ServiceAccount.__table__
 _sessions = SessionRecord.__table__
 _USER_COLS = (_users.c.id, _users.c.uid, _users.c.email, _users.c.role, _users.c.level, _users.c.state,
-              _users.c.username, _users.c.referral_id, _users.c.otp)
+              _users.c.username, _users.c.referral_id, _users.c.otp, _users.c.security_cooldown_until)
+_N_USER_COLS = len(_USER_COLS)
 _SA_COLS = (_service_accounts.c.id, _service_accounts.c.uid, _service_accounts.c.email, _service_accounts.c.role,
             _service_accounts.c.level, _service_accounts.c.state)
 _USER_BY_UID = select(*_USER_COLS).where(_users.c.uid == bindparam("uid"))
@@ -133,8 +136,9 @@ def _user_account(row: tuple, at: int = 0) -> Account | None:
     """An Account from the _USER_COLS part of `row` starting at column `at` (None for an outer-join miss)."""
     if row[at] is None:
         return None
-    account_id, uid, email, role, level, state, username, referral_id, otp = row[at:at + 9]
-    return Account("User", account_id, uid, email, role, level, state, username, referral_id, bool(otp))
+    account_id, uid, email, role, level, state, username, referral_id, otp, cooldown = row[at:at + _N_USER_COLS]
+    return Account("User", account_id, uid, email, role, level, state, username, referral_id, bool(otp),
+                   _utc_ts(cooldown) if cooldown is not None else None)
 
 
 def _sa_account(row: tuple) -> Account:
@@ -242,6 +246,9 @@ class KeyInfo:
     state: str
     holder_type: str
     holder_id: int
+    #: ip_network tuple the key may be used from (None: anywhere) and its expiry (Unix time)
+    allowed: tuple | None = None
+    expires_at: float | None = None
 
 
 #: kid → KeyInfo (or None: unknown kid). State changes made through the ORM invalidate it
@@ -255,7 +262,8 @@ def key_info(kid: str) -> KeyInfo | None:
         if key is None:
             return None
         return KeyInfo(key.id, key.kid, key.algorithm, key.secret, key.state, key.key_holder_account_type,
-                       key.key_holder_account_id)
+                       key.key_holder_account_id, key_usage.parse_allowed(key.allowed_ips),
+                       _utc_ts(key.expires_at) if key.expires_at is not None else None)
 
     return _api_keys.get(kid, load)
 
@@ -287,12 +295,21 @@ def authenticate_api_key(environ) -> Caller:
         raise BarongError("authz.invalid_signature", 401)
     if key.state != "active":
         raise BarongError("authz.apikey_not_active", 401)
+    if key.expires_at is not None and time.time() >= key.expires_at:
+        key_usage.refused(key, "expired", None)
+        raise BarongError("authz.apikey_expired", 401)
+    if key.allowed is not None:
+        ip = remote_ip()
+        if not key_usage.ip_allowed(key.allowed, ip):
+            key_usage.refused(key, "ip_not_allowed", ip)
+            raise BarongError("authz.apikey_ip_not_allowed", 401)
     holder = account_cache.holder(key.holder_type, key.holder_id,
                                   lambda: account_by_id(key.holder_type, key.holder_id))
     if holder is None or not holder.is_active_state:
         raise BarongError("authz.invalid_session", 401)
     if holder.is_user and not holder.otp:
         raise BarongError("authz.disabled_2fa", 401)
+    key_usage.note_use(key.id)
     return Caller(holder, "api_key")
 
 
@@ -400,6 +417,9 @@ def authorize(caller: Caller, method: str, path: str) -> None:
     account = caller.account
     method = method.upper()
     decision = permissions.decide(account.role, method, path)
+    cooldown_until = getattr(account, "cooldown_until", None)
+    if cooldown_until is not None and decision.allowed and time.time() < cooldown_until:
+        _cooldown(account, method, path)
     if decision.allowed and not decision.audit:
         return
     is_user = account.is_user
@@ -409,6 +429,17 @@ def authorize(caller: Caller, method: str, path: str) -> None:
         raise BarongError("authz.invalid_permission", 401)
     if is_user:
         _record(account, method, path, "succeed", decision.audit_topic)
+
+
+def _cooldown(account: Account, method: str, path: str) -> None:
+    """A user in the security cooldown (barong.services.accounts.cooldown): the DROP rows of
+    the pseudo-role `security_cooldown` refuse with 403 authz.security_cooldown (a `denied`
+    admin activity, as any refusal of the permission table)."""
+    from barong.services.accounts.cooldown import COOLDOWN_ROLE
+
+    if permissions.drops(COOLDOWN_ROLE, method, path):
+        _record(account, method, path, "denied", "security_cooldown")
+        raise BarongError("authz.security_cooldown", 403)
 
 
 # ---- the two entry points ------------------------------------------------------------------

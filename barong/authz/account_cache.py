@@ -36,7 +36,7 @@ from barong.services.accounts.sessions import SessionData
 #: seconds an entry may be served without re-reading the database (other hosts' changes)
 TTL = 2.0
 #: user columns whose change invalidates the cache (what barong.authz.Account holds)
-USER_COLUMNS = ("uid", "email", "role", "level", "state", "username", "referral_id", "otp")
+USER_COLUMNS = ("uid", "email", "role", "level", "state", "username", "referral_id", "otp", "security_cooldown_until")
 SERVICE_ACCOUNT_COLUMNS = ("uid", "email", "role", "level", "state")
 #: session columns whose change invalidates the cache (not the sliding expiry `touch` rewrites)
 SESSION_COLUMNS = ("uid", "user_ip", "user_agent", "csrf_token")

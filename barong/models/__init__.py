@@ -8,6 +8,7 @@ from barong.models.data_storage import DataStorage
 from barong.models.document import Document
 from barong.models.document_decision import DocumentDecision
 from barong.models.event import OutboxEvent
+from barong.models.known_network import KnownNetwork
 from barong.models.kv_entry import KVEntry
 from barong.models.label import Label
 from barong.models.level import Level
@@ -22,7 +23,7 @@ from barong.models.webauthn_credential import WebAuthnCredential
 
 __all__ = [
     "AuditChainHead", "AuditVerification",
-    "APIKey", "Activity", "Comment", "DataStorage", "Document", "DocumentDecision", "KVEntry", "Label", "Level", "OutboxEvent",
+    "APIKey", "Activity", "Comment", "DataStorage", "Document", "DocumentDecision", "KVEntry", "KnownNetwork", "Label", "Level", "OutboxEvent",
     "PROFILE_STATES", "Permission", "Phone", "Profile", "Restriction", "ServiceAccount", "SessionRecord",
     "User", "WebAuthnCredential", "iso", "utcnow",
 ]

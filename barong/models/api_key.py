@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String
+from sqlalchemy import BigInteger, DateTime, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from barong.extensions import db
@@ -24,6 +25,13 @@ class APIKey(Timestamps, db.Model):
     #: Fernet-encrypted HMAC secret; the plain secret is shown once, at creation
     secret_encrypted: Mapped[str] = mapped_column(String(1024), nullable=False)
     state: Mapped[str] = mapped_column(String(32), nullable=False, default="active")
+    #: comma-separated IPs/CIDRs the key may be used from (null: anywhere), normalised
+    allowed_ips: Mapped[str | None] = mapped_column(String(1024))
+    #: the key stops working at this moment (null: never)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: written at most once a minute per key, after the response (barong.authz.key_usage)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_used_ip: Mapped[str | None] = mapped_column(String(64))
 
     @property
     def scope(self) -> list[str]:

@@ -40,6 +40,11 @@ class User(Timestamps, db.Model):
     #: consecutive failed logins and the lockout they caused
     failed_logins: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    #: temporary login locks since the last unlock / password reset / successful login; at
+    #: BARONG_LOGIN_MAX_TEMPORARY_LOCKS the lock holds until lifted (identity._count_failure)
+    temporary_locks: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    #: end of the security-change cooldown (services/accounts/cooldown.py); read by the authz hot path
+    security_cooldown_until: Mapped[datetime | None] = mapped_column(DateTime)
     #: optimistic lock / claim for the KYC review queue
     review_claimed_by: Mapped[str | None] = mapped_column(String(32))
     review_claimed_at: Mapped[datetime | None] = mapped_column(DateTime)

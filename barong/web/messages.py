@@ -40,6 +40,9 @@ MESSAGES = {
     "identity.session.invalid_otp": _l("This code is not valid. Codes change every 30 seconds and each works "
                                        "once."),
     "identity.session.not_found": _l("You are not signed in."),
+    "identity.session.new_network": _l("You are signing in from a network this account has not used before. We "
+                                       "sent you an email: approve the network with its link, then sign in again."),
+    "identity.session.invalid_network_token": _l("This link is invalid, has expired or was already used."),
     # confirmation / reset tokens
     "identity.user.active_or_doesnt_exist": _l("This email is already confirmed, or the account no longer "
                                                "exists."),
@@ -182,6 +185,7 @@ FIELDS = {
 
 #: codes about the whole form, never one field (even when the view names a default field)
 FORM_LEVEL = {"resource.api_key.2fa_disabled", "identity.session.invalid_params", "identity.session.locked",
+              "identity.session.new_network",
               "identity.session.banned", "identity.session.deleted", "identity.session.not_active",
               "resource.documents.limit_reached", "resource.documents.limit_will_be_reached",
               "key_holder_account.invalid", "server.too_many_requests", "form.replayed", "form.expired"}

@@ -31,12 +31,42 @@ def _session_body(user, session):
             status=201, summary="Start a new session",
             errors={401: "invalid_params / banned / deleted / not_active / missing_otp / locked / missing_webauthn"
                          " (passkeys only, no TOTP: send webauthn_assertion or a recovery code)",
-                    403: "invalid_otp / invalid_webauthn / webauthn_cloned (sign counter did not grow)", 422: "captcha verification_failed", 429: "too_many_requests"})
+                    403: "invalid_otp / invalid_webauthn / webauthn_cloned (sign counter did not grow) / new_network (a network the user never approved: approval mailed)",
+                    422: "captcha verification_failed", 429: "too_many_requests"})
 def sessions_create(p):
     captcha.check("session_create", p.get("captcha_response"), scope="identity.session")
+    identity.check_login_captcha(RequestInfo.current().ip, p.get("captcha_response"))
     user, session = identity.login(p["email"] or "", p["password"] or "", RequestInfo.current(), p.get("otp_code"),
                                    webauthn_assertion=p.get("webauthn_assertion"))
     return _session_body(user, session)
+
+
+@bp.post("/sessions/network/approve")
+@limit("login")
+@use_params("identity.session", Param("token", required=True, allow_blank=False,
+                                      description="the approve link's token (new-network mail)"),
+            summary="Approve the network a refused login came from (the new-network mail's link)",
+            errors={422: "invalid_network_token (unknown, expired or used; each mail's links work once)",
+                    429: "too_many_requests"})
+def sessions_network_approve(p):
+    from barong.services.accounts import networks
+
+    _user, network = networks.approve(p["token"], RequestInfo.current())
+    return jsonify({"network": network, "approved": True})
+
+
+@bp.post("/sessions/network/deny")
+@limit("login")
+@use_params("identity.session", Param("token", required=True, allow_blank=False,
+                                      description="the \"this wasn't me\" link's token (new-network mail)"),
+            summary="\"This wasn't me\": lock the account and end its sessions (the new-network mail's link)",
+            errors={422: "invalid_network_token (unknown, expired or used; each mail's links work once)",
+                    429: "too_many_requests"})
+def sessions_network_deny(p):
+    from barong.services.accounts import networks
+
+    networks.deny(p["token"], RequestInfo.current())
+    return jsonify({"locked": True})
 
 
 @bp.delete("/sessions")

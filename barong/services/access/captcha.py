@@ -43,11 +43,25 @@ def verify_geetest(resp: dict) -> bool:
     return answer.strip() == hashlib.md5(seccode.encode()).hexdigest()
 
 
+def enabled() -> bool:
+    return current_app.config["BARONG_CAPTCHA"] != "none"
+
+
+def protects(endpoint: str) -> bool:
+    """Is `endpoint` one of `captcha_protected_endpoints` (with a captcha configured)?"""
+    return enabled() and endpoint in (settings().captcha_protected_endpoints or [])
+
+
 def check(endpoint: str, response, scope: str = "identity") -> None:
     """Raise 400 identity.captcha.required|mandatory_fields or 422 verification_failed."""
-    policy = current_app.config["BARONG_CAPTCHA"]
-    if policy == "none" or endpoint not in (settings().captcha_protected_endpoints or []):
+    if not protects(endpoint):
         return
+    verify(response, scope)
+
+
+def verify(response, scope: str = "identity") -> None:
+    """Check `response` with the configured provider, whatever the endpoint (see `check`)."""
+    policy = current_app.config["BARONG_CAPTCHA"]
     if response is None or response == "" or response == {}:
         raise BarongError("identity.captcha.required", 400)
     try:

@@ -62,6 +62,14 @@ def decide(role: str, method: str, path: str) -> Decision:
     return Decision(accept and not drop, audit, audit_topic)
 
 
+def drops(role: str, method: str, path: str) -> bool:
+    """Does a DROP row of `role` match (the pseudo-roles that only take away, e.g. the
+    security cooldown's `security_cooldown`)?"""
+    method = method.upper()
+    return any(action == "DROP" and (verb == method or verb == "ALL") and path.startswith(prefix)
+               for verb, prefix, action, _topic in rules_for(role))
+
+
 def _validate(role, verb, path, action) -> list[str]:
     errors = []
     for name, value in (("role", role), ("verb", verb), ("path", path), ("action", action)):

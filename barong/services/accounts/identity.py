@@ -6,7 +6,7 @@ sessions) and raises BarongError with the original's codes.
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 
@@ -127,11 +127,67 @@ def is_locked(email: str | None) -> bool:
     return _lockout_enabled() and kv.get(f"login_locked:{email_key(email)}") is not None
 
 
-def _count_failure(email: str, user_id: int | None) -> None:
+#: `locked_until` of a lock that holds until an operator or a password reset lifts it
+#: (BARONG_LOGIN_MAX_TEMPORARY_LOCKS reached, or the owner's "this wasn't me")
+PERMANENT_LOCK = datetime(9999, 12, 31)
+
+
+def is_held(user: User | None) -> bool:
+    """Is `user` locked until lifted (the temporary locks live in the kv marks, `is_locked`)?"""
+    return user is not None and user.locked_until is not None and user.locked_until >= PERMANENT_LOCK
+
+
+def lock_account(user: User, reason: str) -> None:
+    """Lock `user` until an operator unlocks it or a password reset lifts it (mails the owner)."""
+    user.locked_until, user.failed_logins = PERMANENT_LOCK, 0
+    events.emit("system.user.account.locked", {"user": events.user_summary(user), "domain": _domain(),
+                                               "locked_until": None, "permanent": True, "reason": reason})
+    db.session.flush()
+
+
+def _ip_key(ip: str | None) -> str:
+    from barong.security.crypto import sha256_hex
+
+    return sha256_hex(ip or "")[:40]
+
+
+def ip_is_dirty(ip: str | None) -> bool:
+    """Have failed logins from `ip` named BARONG_LOGIN_DIRTY_IP_ACCOUNTS different addresses
+    within BARONG_LOGIN_LOCKOUT_TIME (a credential-stuffing address)?"""
+    if not _lockout_enabled() or not ip:
+        return False
+    raw = kv.get(f"login_ip_failures:{_ip_key(ip)}")
+    return bool(raw) and len(raw.split(",")) >= current_app.config["BARONG_LOGIN_DIRTY_IP_ACCOUNTS"]
+
+
+def _count_ip_failure(ip: str | None, key: str) -> None:
+    """Remember which addresses failed from `ip` (hashed, at most the threshold's worth)."""
+    if not ip:
+        return
+    mark = f"login_ip_failures:{_ip_key(ip)}"
+    seen = [k for k in (kv.get(mark) or "").split(",") if k]
+    short = key[:12]
+    if short not in seen and len(seen) < current_app.config["BARONG_LOGIN_DIRTY_IP_ACCOUNTS"]:
+        seen.append(short)
+    kv.set(mark, ",".join(seen), current_app.config["BARONG_LOGIN_LOCKOUT_TIME"])
+
+
+def check_login_captcha(ip: str | None, response) -> None:
+    """A dirty address (`ip_is_dirty`) must pass the captcha when one is configured, even
+    where `session_create` is not a captcha-protected endpoint; clean addresses are not
+    asked. Raises the captcha errors (400 identity.captcha.required, 422 …verification_failed)."""
+    from barong.services.access import captcha
+
+    if captcha.enabled() and not captcha.protects("session_create") and ip_is_dirty(ip):
+        captcha.verify(response, scope="identity.session")
+
+
+def _count_failure(email: str, user_id: int | None, ip: str | None = None) -> None:
     """Runs durably (survives the 401's rollback)."""
     if not _lockout_enabled():
         return
     key = email_key(email)
+    _count_ip_failure(ip, key)
     window = current_app.config["BARONG_LOGIN_LOCKOUT_TIME"]
     failures = int(kv.get(f"login_failures:{key}") or 0) + 1
     user = db.session.get(User, user_id) if user_id else None
@@ -143,6 +199,11 @@ def _count_failure(email: str, user_id: int | None) -> None:
     kv.set(f"login_locked:{key}", "locked", window)
     kv.delete(f"login_failures:{key}")
     if user is not None:
+        max_locks = current_app.config["BARONG_LOGIN_MAX_TEMPORARY_LOCKS"]
+        if max_locks and (user.temporary_locks or 0) >= max_locks:
+            lock_account(user, f"{max_locks} temporary locks")  # this one holds until lifted
+            return
+        user.temporary_locks = (user.temporary_locks or 0) + 1
         user.failed_logins = 0
         user.locked_until = utcnow() + timedelta(seconds=window)
         events.emit("system.user.account.locked", {"user": events.user_summary(user), "domain": _domain(),
@@ -167,16 +228,17 @@ def login(email: str, password: str, info: RequestInfo, otp_code: str | None = N
     Failures are recorded as activities even though the request rolls back (`durable`).
     """
     password = password or ""
-    if is_locked(email):
-        passwords.dummy_verify(password)  # same time as a real check
-        user = users.by_email(email)
-        if user is not None:
-            durable(_login_failed, user.id, "login", "Account temporarily locked", info)
-        raise BarongError("identity.session.locked", 401)
     user = users.by_email(email)
+    # a permanent lock (max temporary locks, "this wasn't me") holds even with rate limits off
+    if is_locked(email) or is_held(user):
+        passwords.dummy_verify(password)  # same time as a real check
+        if user is not None:
+            durable(_login_failed, user.id, "login",
+                    "Account locked" if user.locked_until == PERMANENT_LOCK else "Account temporarily locked", info)
+        raise BarongError("identity.session.locked", 401)
     if user is None:
         passwords.dummy_verify(password)
-        durable(_count_failure, email, None)
+        durable(_count_failure, email, None, info.ip)
         raise BarongError("identity.session.invalid_params", 401)
     if user.state == "banned":
         durable(_login_failed, user.id, "login", "Your account is banned", info)
@@ -189,19 +251,23 @@ def login(email: str, password: str, info: RequestInfo, otp_code: str | None = N
         raise BarongError("identity.session.not_active", 401)
     if not passwords.verify(user.password_digest, password):
         durable(_login_failed, user.id, "login", "Invalid Email or Password", info)
-        durable(_count_failure, email, user.id)
+        durable(_count_failure, email, user.id, info.ip)
         raise BarongError("identity.session.invalid_params", 401)
     from barong.services.accounts import second_factor
 
     def second_factor_failed(reason: str) -> None:
         durable(_login_failed, user.id, "login::2fa", reason, info)
-        durable(_count_failure, email, user.id)
+        durable(_count_failure, email, user.id, info.ip)
 
     action, amr = second_factor.login_step(user, otp_code, webauthn_assertion, info, second_factor_failed)
+    from barong.services.accounts import cooldown, networks
+
+    networks.check_login(user, info)  # 403 identity.session.new_network (approval on, unknown network)
     if passwords.needs_rehash(user.password_digest):
         user.password_digest = passwords.hash_password(password)
-    if user.failed_logins or user.locked_until:
-        user.failed_logins, user.locked_until = 0, None
+    if user.failed_logins or user.locked_until or user.temporary_locks:
+        user.failed_logins, user.locked_until, user.temporary_locks = 0, None, 0
+    cooldown.expire_due(user)
     if _lockout_enabled() and kv.get(f"login_failures:{email_key(email)}") is not None:
         kv.delete(f"login_failures:{email_key(email)}")
     activities.record(user, "session", action, "succeed", info)
@@ -230,9 +296,14 @@ def logout(session: sessions.SessionData | None, info: RequestInfo, csrf_token: 
     sessions.destroy(session)
 
 
-def unlock(user: User) -> None:
-    """Lift a brute-force lockout (operators; also a successful password reset)."""
-    user.locked_until, user.failed_logins = None, 0
+def unlock(user: User, *, by_operator: bool = False, info: RequestInfo | None = None) -> None:
+    """Lift a brute-force lockout, temporary or permanent (operators; also a successful
+    password reset). An operator's unlock starts the security cooldown (services/accounts/cooldown.py)."""
+    user.locked_until, user.failed_logins, user.temporary_locks = None, 0, 0
+    if by_operator:
+        from barong.services.accounts import cooldown
+
+        cooldown.start(user, "operator unlock", info)
     kv.delete(f"login_locked:{email_key(user.email)}")
     kv.delete(f"login_failures:{email_key(user.email)}")
     db.session.flush()
@@ -282,6 +353,9 @@ def reset_password(token: str, password: str, confirm_password: str, info: Reque
     kv.set(f"utilized:{claims['jti']}", "utilized", _ttl())
     unlock(user)
     activities.record(user, "password", "password reset", "succeed", info)
+    from barong.services.accounts import cooldown
+
+    cooldown.start(user, "password reset", info)
     from barong.services.accounts import required_actions
 
     required_actions.completed(user, "change_password")

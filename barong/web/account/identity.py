@@ -203,6 +203,7 @@ def login_submit():
         email, password = form.email.data.strip(), form.password.data
         try:
             captcha.check("session_create", _captcha_response(), scope="identity.session")
+            identity.check_login_captcha(RequestInfo.current().ip, _captcha_response())
             identity.login(email, password, RequestInfo.current())
         except BarongError as err:
             if err.code == "identity.session.missing_otp":
