@@ -11,11 +11,12 @@ from flask_login import current_user
 #: where each action is done, and the endpoints that belong to doing it
 PAGES = {
     "change_password": ("account.password_change", {"account.password_change", "account.password_strength_hint"}),
-    "enable_2fa": ("account.otp_page", {"account.otp_page", "account.otp_setup", "account.otp_enable"}),
+    "enable_2fa": ("account.otp_page", {"account.otp_page", "account.otp_setup", "account.otp_enable",
+                                        "account.passkeys_page", "account.passkeys_options", "account.passkeys_add"}),
 }
 #: reachable whatever is pending (signing out, the language switch, public and login pages)
 OPEN = {"static", "account.logout", "home.set_language", "account.login", "account.login_submit",
-        "account.login_code", "account.login_code_submit", "account.password_reset",
+        "account.login_code", "account.login_code_submit", "account.login_passkey_options", "account.login_passkey", "account.password_reset",
         "account.password_reset_submit", "account.password_forgot", "account.password_forgot_submit",
         "account.confirmation", "account.confirmation_submit", "account.check_email",
         "account.confirmation_resend", "account.confirmation_resend_submit", "jwks_well_known"}

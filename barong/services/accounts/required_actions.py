@@ -32,7 +32,7 @@ _API = "api/v2/barong/resource/"
 #: paths (no leading slash) a user with pending actions may still call, by action
 ALLOWED_PATHS = {
     "change_password": (_API + "users/password",),
-    "enable_2fa": (_API + "otp/generate_qrcode", _API + "otp/enable"),
+    "enable_2fa": (_API + "otp/generate_qrcode", _API + "otp/enable", _API + "webauthn/credentials"),
 }
 #: always reachable: who am I (the client learns what to do from the refusal codes)
 ALWAYS_ALLOWED = (_API + "users/me",)

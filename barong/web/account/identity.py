@@ -206,7 +206,7 @@ def login_submit():
             identity.check_login_captcha(RequestInfo.current().ip, _captcha_response())
             identity.login(email, password, RequestInfo.current())
         except BarongError as err:
-            if err.code == "identity.session.missing_otp":
+            if err.code in ("identity.session.missing_otp", "identity.session.missing_webauthn"):  # 2nd step
                 handle = _remember_pending_login(email, password)
                 response = go(url_for("account.login_code", next=form.next.data or None))
                 response.set_cookie(PENDING_COOKIE, handle, max_age=PENDING_LOGIN_TTL, httponly=True,
@@ -246,7 +246,8 @@ def login_code_submit():
             identity.login(pending["email"], pending["password"], RequestInfo.current(),
                            otp_code=form.code.data.strip())
         except BarongError as err:
-            if err.code not in ("identity.session.invalid_otp", "identity.session.missing_otp"):
+            if err.code not in ("identity.session.invalid_otp", "identity.session.missing_otp",
+                                "identity.session.missing_webauthn"):
                 kv.delete(f"web_login:{sha256_hex(handle)}")  # locked, banned…: start over
                 flash(message_for(err.code), "error")
                 return go("account.login")
