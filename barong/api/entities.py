@@ -76,10 +76,25 @@ def upload_url(d) -> str:
 
 def document(d, masked: bool = True) -> dict:
     number = d.doc_number
-    return {"upload": upload_url(d), "doc_type": d.doc_type,
-            "doc_number": mask_doc_number(number) if _masking(masked) else number,
-            "doc_expire": d.doc_expire.isoformat() if d.doc_expire else None, "metadata": d.metadata_json,
-            "created_at": iso(d.created_at), "updated_at": iso(d.updated_at)}
+    out = {"upload": upload_url(d), "doc_type": d.doc_type,
+           "doc_number": mask_doc_number(number) if _masking(masked) else number,
+           "doc_expire": d.doc_expire.isoformat() if d.doc_expire else None, "metadata": d.metadata_json,
+           "created_at": iso(d.created_at), "updated_at": iso(d.updated_at)}
+    if not masked:  # operators (admin, management): the review too (added fields, issue 14)
+        out.update({"id": d.id, "doc_category": d.doc_category, **document_review(d),
+                    "reviewed_at": iso(d.reviewed_at)})
+    return out
+
+
+def document_review(d, lang: str | None = None) -> dict:
+    """The review fields of a document (issue 14): state, catalogue reason code, its text in
+    `lang` (default: the document owner's language), the reviewer's note to the user."""
+    from barong.services.verification import kyc_reasons
+
+    if lang is None:
+        lang = d.user.language if d.user is not None else "en"
+    return {"review_state": d.review_state, "review_reason": d.review_reason,
+            "review_reason_text": kyc_reasons.text(d.review_reason, lang), "review_note": d.review_note}
 
 
 def data_storage(ds) -> dict:

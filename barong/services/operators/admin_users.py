@@ -446,7 +446,8 @@ def upsert_label(user: User, key: str, value: str, scope: str, description: str 
         label = labels.add(user, key, value, scope=scope, description=description)
         action = "create"
     else:
-        labels.update(label, value=value)
+        # the description goes in with the value, so the label event (and its mail) carries it
+        labels.update(label, value=value, description=description)
         label.description = description
         db.session.flush()
         action = "update"

@@ -107,17 +107,17 @@ def address_value(user: User, docs: list[Document] | None = None) -> str | None:
     return {"approved": "verified", "rejected": "rejected", "expired": "expired"}.get(state, "pending")
 
 
-def recompute_labels(user: User, actor: User | None = None) -> dict[str, str]:
-    """Set `document` / `address` from the documents (see module docstring) through the label
-    service; a submitted profile follows a `document` verified/rejected as with the whole-applicant
-    decision. Returns the labels written `{key: value}` (unchanged ones omitted)."""
+def recompute_labels(user: User, actor: User | None = None, keys=("document", "address")) -> dict[str, str]:
+    """Set `document` / `address` (those in `keys`) from the documents (see module docstring)
+    through the label service; a submitted profile follows a `document` verified/rejected as with
+    the whole-applicant decision. Returns the labels written `{key: value}` (unchanged ones omitted)."""
     from barong.services.accounts import labels
 
     docs = _documents(user)
     written = {}
     current = user.private_labels()
     for key, value in (("document", identity_value(user, docs)), ("address", address_value(user, docs))):
-        if value is None or current.get(key) == value:
+        if key not in keys or value is None or current.get(key) == value:
             continue
         labels.set_value(user, key, value, scope="private")
         written[key] = value
@@ -223,6 +223,32 @@ def decide_document(document: Document, reviewer: User, outcome: str, reason: st
     if not pending_documents(applicant):
         kyc_review.release(applicant, reviewer)
     return document
+
+
+def settle_all(applicant: User, reviewer: User, decision: str, reason: str | None = None) -> list[Document]:
+    """The whole-applicant decision (kyc_review.decide, the original's API): every pending document
+    of `applicant` — identity and proof of address — becomes approved (`approve`) or rejected
+    (`reject`, the free-text reason as the note to the user, no catalogue code), one
+    DocumentDecision row each. The caller sets the `document` label as the original does; the
+    `address` label follows here. No per-document event or mail: the label mail is the decision's."""
+    outcome = "approve" if decision == "approve" else "reject"
+    state = OUTCOMES[outcome]
+    now = utcnow()
+    docs = pending_documents(applicant)
+    if docs:
+        db.session.execute(
+            update(Document).where(Document.id.in_([d.id for d in docs]), Document.review_state == "pending")
+            .values(review_state=state, review_reason=None, review_note=reason if outcome == "reject" else None,
+                    reviewed_by_id=reviewer.id, reviewed_at=now, updated_at=now)
+            .execution_options(synchronize_session=False))
+        for doc in docs:
+            db.session.refresh(doc)
+            db.session.add(DocumentDecision(document_id=doc.id, user_id=applicant.id, reviewer_id=reviewer.id,
+                                            outcome=outcome, note=doc.review_note, uploaded_at=doc.created_at,
+                                            created_at=now))
+        db.session.flush()
+    recompute_labels(applicant, reviewer, keys=("address",))
+    return docs
 
 
 def pending_documents(user: User) -> list[Document]:

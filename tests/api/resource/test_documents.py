@@ -72,7 +72,10 @@ def test_list_and_download(api, app, client, make_user):
     items = api.get("documents").get_json()
     assert len(items) == 1
     assert items[0]["doc_number"] == "AA****BB" and items[0]["doc_type"] == "Passport"
-    assert items[0]["doc_expire"] == "3020-01-22" and set(items[0]) == {"upload", "doc_type", "doc_number", "doc_expire"}
+    assert items[0]["doc_expire"] == "3020-01-22" and set(items[0]) == {"upload", "doc_type", "doc_number", "doc_expire",
+                                                                    "review_state", "review_reason",
+                                                                    "review_reason_text", "review_note"}
+    assert items[0]["review_state"] == "pending" and items[0]["review_reason"] is None
     url = items[0]["upload"]
     path = url.split("/api/v2/barong/resource/")[1]
     resp = api.get(path)

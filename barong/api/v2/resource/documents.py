@@ -21,8 +21,10 @@ def files_of(value) -> list:
 
 
 def _entity(d) -> dict:
+    """Barong's four fields, then the review (added fields, issue 14: review_state, review_reason,
+    review_reason_text in the user's language, review_note)."""
     full = entities.document(d)
-    return {k: full[k] for k in ("upload", "doc_type", "doc_number", "doc_expire")}
+    return {**{k: full[k] for k in ("upload", "doc_type", "doc_number", "doc_expire")}, **entities.document_review(d)}
 
 
 @bp.get("/documents")
