@@ -85,3 +85,47 @@ def register_commands(app: Flask) -> None:
                    f"{report.events} event(s)")
 
     app.cli.add_command(gdpr)
+
+    kyc = AppGroup("kyc", help="KYC review housekeeping.")
+
+    @kyc.command("expire-documents")
+    @click.option("--today", default=None, help="run as if today were this date (YYYY-MM-DD; tests, catch-up)")
+    def kyc_expire_documents(today):
+        """Warn 30 days before an approved document expires (once); expire what has expired
+        (document state, `document: expired` label → level, event, audit, mail). Idempotent."""
+        from datetime import date as _date
+
+        from barong.services.infra import unit_of_work
+        from barong.services.verification import kyc_expiry
+
+        result = kyc_expiry.run(_date.fromisoformat(today) if today else None)
+        if not today:
+            kyc_expiry.mark_ran()  # the daily job beside gunicorn then skips today
+        unit_of_work.commit()
+        click.echo(str(result))
+
+    @kyc.command("watch")
+    @click.option("--interval", default=600, show_default=True, help="seconds between checks")
+    def kyc_watch(interval):
+        """Run `expire-documents` once a day (UTC), forever: what `make run` starts beside gunicorn.
+        The last run's day is kept in the kv store, so a restart does not run it again."""
+        import logging
+        import time
+
+        from barong.extensions import db
+        from barong.services.verification import kyc_expiry
+
+        log = logging.getLogger("barong.kyc.watch")
+        while True:
+            try:
+                result = kyc_expiry.run_daily()
+                if result is not None:
+                    click.echo(f"kyc expire-documents: {result}")
+            except Exception:  # a database outage: try again at the next check
+                log.exception("kyc expire-documents failed")
+                db.session.rollback()
+            finally:
+                db.session.remove()
+            time.sleep(max(1, int(interval)))
+
+    app.cli.add_command(kyc)

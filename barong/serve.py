@@ -1,11 +1,13 @@
 """`python -m barong.serve` (what `make run` starts): the web server, and the events
-dispatcher beside it when RabbitMQ is configured.
+dispatcher beside it when RabbitMQ is configured, and the daily KYC document-expiry watcher.
 
-* No `BARONG_EVENT_API_RABBITMQ_HOST`: exec gunicorn (its master handles SIGTERM/SIGINT:
-  graceful stop, workers reaped).
-* With it: a small supervisor runs gunicorn and `flask events dispatch` as children,
-  forwards SIGTERM/SIGINT/SIGHUP to both (as SIGTERM: graceful), restarts a crashed
-  dispatcher with back-off, stops everything if gunicorn exits, and kills stragglers
+* Beside gunicorn run `flask events dispatch` (with `BARONG_EVENT_API_RABBITMQ_HOST`) and
+  `flask kyc watch`, the daily document-expiry watcher (unless `BARONG_KYC_EXPIRY_WATCH=false`).
+* Nothing beside it: exec gunicorn (its master handles SIGTERM/SIGINT: graceful stop,
+  workers reaped).
+* Otherwise a small supervisor runs gunicorn and those as children, forwards
+  SIGTERM/SIGINT/SIGHUP to all (as SIGTERM: graceful), restarts a crashed background
+  process with back-off, stops everything if gunicorn exits, and kills stragglers
   after a timeout.
 
 No orphans: every process asks the kernel to SIGTERM it when its parent dies
@@ -57,13 +59,40 @@ def dispatcher_argv() -> list[str]:
     return [sys.executable, "-m", "flask", "--app", "app", "events", "dispatch"]
 
 
+def kyc_watch_argv() -> list[str]:
+    """The daily document-expiry watcher (barong.services.verification.kyc_expiry.run_daily)."""
+    return [sys.executable, "-m", "flask", "--app", "app", "kyc", "watch"]
+
+
+def _flag(value: str | None, default: bool = True) -> bool:
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def background_argv(env=None) -> dict[str, list[str]]:
+    """The processes that run beside gunicorn: the events dispatcher (with RabbitMQ) and the KYC
+    document-expiry watcher (unless BARONG_KYC_EXPIRY_WATCH=false)."""
+    env = os.environ if env is None else env
+    jobs = {}
+    if env.get("BARONG_EVENT_API_RABBITMQ_HOST"):
+        jobs["dispatcher"] = dispatcher_argv()
+    if _flag(env.get("BARONG_KYC_EXPIRY_WATCH")):
+        jobs["kyc-expiry"] = kyc_watch_argv()
+    return jobs
+
+
 class Supervisor:
-    def __init__(self, web: list[str], dispatcher: list[str]):
-        self.argv = {"web": web, "dispatcher": dispatcher}
+    def __init__(self, web: list[str], background: list[str] | dict[str, list[str]]):
+        """`background`: the dispatcher's argv, or {name: argv} of every process beside the web server."""
+        if not isinstance(background, dict):
+            background = {"dispatcher": background}
+        self.argv = {"web": web, **background}
+        self.background = list(background)
         self.procs: dict[str, subprocess.Popen] = {}
         self.stopping = False
         self.signalled: set[int] = set()  # pids already sent SIGTERM
-        self.restart_delay = 1.0
+        self.restart_delay = {name: 1.0 for name in self.background}
 
     def spawn(self, name: str) -> None:
         self.procs[name] = subprocess.Popen(self.argv[name], cwd=ROOT, preexec_fn=_child_setup)
@@ -88,24 +117,29 @@ class Supervisor:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
         self.spawn("web")
-        self.spawn("dispatcher")
-        started, next_restart = time.monotonic(), None
+        started, next_restart = {}, {}
+        for name in self.background:
+            self.spawn(name)
+            started[name], next_restart[name] = time.monotonic(), None
         while not self.stopping:
             time.sleep(0.2)
-            web, disp = self.procs["web"], self.procs["dispatcher"]
+            web = self.procs["web"]
             if web.poll() is not None:
-                log.error("web server exited with %s: stopping the dispatcher", web.returncode)
+                log.error("web server exited with %s: stopping %s", web.returncode, ", ".join(self.background))
                 self.stopping = True
                 break
-            if disp.poll() is not None and next_restart is None:
-                # quick death = misconfiguration or broker trouble at start: back off up to a minute
-                quick = time.monotonic() - started < 30
-                self.restart_delay = min(60.0, self.restart_delay * 2) if quick else 1.0
-                log.error("dispatcher exited with %s: restarting in %.0f s", disp.returncode, self.restart_delay)
-                next_restart = time.monotonic() + self.restart_delay
-            if next_restart is not None and time.monotonic() >= next_restart:
-                self.spawn("dispatcher")
-                started, next_restart = time.monotonic(), None
+            for name in self.background:
+                proc = self.procs[name]
+                if proc.poll() is not None and next_restart[name] is None:
+                    # quick death = misconfiguration or broker trouble at start: back off up to a minute
+                    quick = time.monotonic() - started[name] < 30
+                    delay = min(60.0, self.restart_delay[name] * 2) if quick else 1.0
+                    self.restart_delay[name] = delay
+                    log.error("%s exited with %s: restarting in %.0f s", name, proc.returncode, delay)
+                    next_restart[name] = time.monotonic() + delay
+                if next_restart[name] is not None and time.monotonic() >= next_restart[name]:
+                    self.spawn(name)
+                    started[name], next_restart[name] = time.monotonic(), None
         self._signal_all(signal.SIGTERM, once=True)  # e.g. a dispatcher restarted as the signal came
         deadline = time.monotonic() + STOP_TIMEOUT
         for name, proc in self.procs.items():
@@ -129,10 +163,11 @@ def main(argv=None) -> None:
     os.environ["HOST"], os.environ["PORT"] = str(args.host), str(args.port)
     _die_with_parent()
     web = gunicorn_argv(args.host, args.port, args.workers)
-    if not os.environ.get("BARONG_EVENT_API_RABBITMQ_HOST"):
+    background = background_argv()
+    if not background:
         os.execv(web[0], web)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    sys.exit(Supervisor(web, dispatcher_argv()).run())
+    sys.exit(Supervisor(web, background).run())
 
 
 if __name__ == "__main__":

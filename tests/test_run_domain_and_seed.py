@@ -54,6 +54,7 @@ def test_serve_hands_its_host_and_port_to_the_app(monkeypatch):
         seen.update(argv=argv, env=dict(os.environ))
         raise Execd
     monkeypatch.delenv("BARONG_EVENT_API_RABBITMQ_HOST", raising=False)
+    monkeypatch.setenv("BARONG_KYC_EXPIRY_WATCH", "false")  # nothing beside gunicorn: exec'd
     monkeypatch.setenv("HOST", "127.0.0.1")  # monkeypatch restores both after main() overwrote them
     monkeypatch.setenv("PORT", "8000")
     monkeypatch.setattr(serve, "_die_with_parent", lambda: None)

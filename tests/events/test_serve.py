@@ -90,3 +90,32 @@ def test_children_die_with_a_killed_supervisor(tmp_path):
     sup.kill()
     sup.wait()
     assert _wait(lambda: not any(_alive(pid) for pid in children))
+
+
+def test_background_processes_beside_gunicorn():
+    """`make run`: the KYC expiry watcher runs beside gunicorn (and the dispatcher with RabbitMQ)."""
+    from barong import serve
+
+    assert list(serve.background_argv({})) == ["kyc-expiry"]
+    assert serve.background_argv({})["kyc-expiry"][-2:] == ["kyc", "watch"]
+    assert list(serve.background_argv({"BARONG_EVENT_API_RABBITMQ_HOST": "h"})) == ["dispatcher", "kyc-expiry"]
+    assert serve.background_argv({"BARONG_KYC_EXPIRY_WATCH": "false"}) == {}
+
+
+def test_every_background_process_is_supervised(tmp_path):
+    """Two background children: both started, both stopped by SIGTERM, a crashed one restarted."""
+    script = tmp_path / "child.py"
+    script.write_text(CHILD)
+    web = [sys.executable, str(script), "web", str(tmp_path), "run"]
+    jobs = {"dispatcher": [sys.executable, str(script), "dispatcher", str(tmp_path), "run"],
+            "kyc": [sys.executable, str(script), "kyc", str(tmp_path), "crash"]}
+    code = f"import sys; from barong.serve import Supervisor; sys.exit(Supervisor({web!r}, {jobs!r}).run())"
+    sup = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
+    try:
+        assert _wait(lambda: _pids(tmp_path, "web") and _pids(tmp_path, "dispatcher") and
+                     len(_pids(tmp_path, "kyc")) >= 2)
+    finally:
+        sup.send_signal(signal.SIGTERM)
+        assert sup.wait(timeout=20) == 0
+    assert len(_pids(tmp_path, "dispatcher")) == 1 and len(_pids(tmp_path, "web")) == 1
+    assert not any(_alive(p) for n in ("web", "dispatcher", "kyc") for p in _pids(tmp_path, n))

@@ -54,6 +54,21 @@ TEXTS: dict[tuple[str, str], dict[str, tuple[str, str]]] = {
         "RU": ("Документы отклонены",
                "К сожалению, ваши документы отклонены. Проверьте их и загрузите снова."),
     },
+    # the document-expiry watcher (barong.services.verification.kyc_expiry): the one mail of an expiry
+    ("document", "expired"): {
+        "EN": ("Your document has expired",
+               "Your identity document has expired, so your verification level was lowered. "
+               "Please upload a valid document on the Documents page to restore it."),
+        "RU": ("Срок действия документа истёк",
+               "Срок действия вашего документа истёк, поэтому уровень верификации понижен. "
+               "Загрузите действующий документ на странице «Документы», чтобы восстановить его."),
+    },
+    ("address", "expired"): {
+        "EN": ("Your proof of address has expired",
+               "Your proof of address is no longer valid. Please upload a recent one on the Address page."),
+        "RU": ("Подтверждение адреса устарело",
+               "Ваше подтверждение адреса больше не действительно. Загрузите новое на странице «Адрес»."),
+    },
     ("otp", "enabled"): {
         "EN": ("Two-factor authentication enabled",
                "Two-factor authentication is now on for your account. If this was not you, contact support."),

@@ -52,6 +52,9 @@ MAILS = {
     "model.label.updated": ("label", _LABEL_SUBJECTS),
     # a per-document KYC decision: re-upload request or final rejection (services/document_mails)
     "model.document.updated": ("document_review", _DOCUMENT_SUBJECTS),
+    # the document-expiry watcher (services/verification/kyc_expiry): 30 days before, once
+    "system.document.expiring": ("document_expiring", {"EN": "Your document expires soon",
+                                                       "RU": "Срок действия документа скоро истекает"}),
     "system.session.create": ("session_create", {"EN": "New Login"}),
     "system.user.account.locked": ("account_locked", {"EN": "Account locked", "RU": "Аккаунт заблокирован"}),
 }
