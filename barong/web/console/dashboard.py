@@ -58,6 +58,17 @@ def _in_period(series: dict, days: list[date]) -> dict:
     return {str(k): v for k, v in (series or {}).items() if str(k)[:10] in keys}
 
 
+def _kyc_metrics(start: date, end: date) -> dict | None:
+    """Reviewer metrics of the period (GET admin/kyc/metrics), for who may read them."""
+    from barong.services.operators import metrics
+    from barong.web.console import policy
+    from barong.web.console.helpers import actor
+
+    if not policy.can(actor(), "kyc.metrics"):
+        return None
+    return metrics.kyc_reviewers(_unix(start), _unix(end, end=True))
+
+
 @bp.get("/")
 @console_requires("dashboard")
 def dashboard():
@@ -77,5 +88,6 @@ def dashboard():
         logins_chart=charts.daily_bars(logins, days, _("Successful logins per day"), "bar ok"),
         failed_chart=charts.daily_bars(failed, days, _("Failed logins per day"), "bar bad"),
         levels_chart=charts.hbars(levels, _("Users by level")),
+        kyc_metrics=_kyc_metrics(start, end),
     )
     return render_page_or_partial("console/dashboard.html", "console/_dashboard_body.html", **ctx)

@@ -246,3 +246,22 @@ def test_a_held_applicant_shows_no_decision_form(operator, console, identity_app
     unit_of_work.commit()
     body = console(operator("compliance")).get(f"/admin/kyc/{user.uid}").get_data(as_text=True)
     assert holder.email in body and "data-decision-form" not in body
+
+
+def test_dashboard_shows_reviewer_metrics_to_who_may_read_them(operator, console, identity_applicant, make_user):
+    from barong.services.verification import document_review
+
+    user = identity_applicant()
+    reviewer = operator("compliance")
+    front, selfie = _docs(user)
+    document_review.decide_document(front, reviewer, "approve")
+    document_review.decide_document(selfie, reviewer, "retry", "blurry")
+    unit_of_work.commit()
+    body = console(operator("support")).get("/admin/").get_data(as_text=True)
+    assert 'id="kyc-metrics"' in body and reviewer.email in body
+    assert "2 decisions · approved 50% · new upload asked 50% · rejected 0%" in body
+    tech = make_user(role="technical")
+
+    client = console(tech)
+    body = client.get("/admin/").get_data(as_text=True)
+    assert 'id="kyc-metrics"' not in body
