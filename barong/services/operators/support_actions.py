@@ -9,7 +9,8 @@ touched only by a superadmin; an operator does not act on their own account here
 writes one admin activity (`admin_activities.audit`). Services flush; the request commits.
 
 Abilities (barong.services.access.abilities defaults): `read Session` lists, `destroy Session`
-revokes; the mails need `update User` (as unlock); required actions `update RequiredAction`.
+revokes; the mails need `update User` (as unlock); required actions `update RequiredAction`;
+disabling a user's API key `update APIKey`, removing it `destroy APIKey`.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from barong.errors import BarongError
 from barong.models import User
 from barong.security.crypto import sha256_hex
 from barong.services.access import abilities
-from barong.services.accounts import identity, required_actions, sessions
+from barong.services.accounts import api_keys, identity, required_actions, sessions
 from barong.services.audit import admin_activities
 from barong.services.infra.request_info import RequestInfo
 from barong.services.operators import admin_users
@@ -139,3 +140,44 @@ def unrequire(user: User, action: str | None, *, actor, audit: bool = True) -> l
     admin_activities.audit(actor, "users", "clear required action", target_uid=user.uid,
                            data={"action": action or "all", "pending": left}, audit=audit)
     return left
+
+
+# ---- API keys -----------------------------------------------------------------------------------
+
+def _user_key(user: User, kid: str | None):
+    try:
+        return api_keys.find_for(user, (kid or "").strip())
+    except BarongError:
+        raise BarongError("admin.apikey.doesnt_exist", 404) from None
+
+
+def _key_data(key) -> dict:
+    return {"kid": key.kid, "algorithm": key.algorithm, "scope": list(key.scope or []), "state": key.state}
+
+
+def disable_api_key(user: User, kid: str | None, *, actor, audit: bool = True):
+    """Turn one API key of `user` off (state `inactive`; the gateway refuses it from the next
+    request; the user may turn it on again with their 2FA code). Raises 401
+    admin.ability.not_permitted; 422 admin.user.superadmin_change / update_himself,
+    admin.apikey.not_active (already off); 404 admin.apikey.doesnt_exist."""
+    abilities.authorize(actor, "update", "APIKey")
+    admin_users.guard(actor, user)
+    key = _user_key(user, kid)
+    if key.state != "active":
+        raise BarongError("admin.apikey.not_active", 422)
+    api_keys.update(key, state="inactive")
+    admin_activities.audit(actor, "api_keys", "disable api key", target_uid=user.uid, data=_key_data(key),
+                           audit=audit)
+    return key
+
+
+def delete_api_key(user: User, kid: str | None, *, actor, audit: bool = True) -> None:
+    """Remove one API key of `user` for good (its secret is gone; the gateway refuses it from
+    the next request). Raises 401 admin.ability.not_permitted; 422 admin.user.superadmin_change
+    / update_himself; 404 admin.apikey.doesnt_exist."""
+    abilities.authorize(actor, "destroy", "APIKey")
+    admin_users.guard(actor, user)
+    key = _user_key(user, kid)
+    data = _key_data(key)
+    api_keys.delete(key)
+    admin_activities.audit(actor, "api_keys", "delete api key", target_uid=user.uid, data=data, audit=audit)

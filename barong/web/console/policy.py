@@ -36,6 +36,8 @@ CAPABILITIES: dict[str, tuple[str | None, str | None, str, str]] = {
     "comments.create": (None, None, "POST", API + "users/comments"),
     "data_storage.destroy": ("destroy", "User", "DELETE", API + "users/data_storage"),
     "api_keys.read": ("read", "APIKey", "GET", API + "api_keys"),
+    "api_keys.update": ("update", "APIKey", "PUT", API + "users/api_keys"),
+    "api_keys.destroy": ("destroy", "APIKey", "DELETE", API + "users/api_keys"),
     "kyc.read": ("read", "User", "GET", API + "users/documents/pending"),
     "kyc.decide": ("update", "Label", "POST", API + "users/labels/update"),
     # issue 14: one document's decision, reviewer metrics (barong.web.console.kyc, dashboard)

@@ -14,6 +14,7 @@ from barong.services.accounts import required_actions
 from barong.services.operators import support_actions
 from barong.web.console import bp
 from barong.web.console.helpers import (
+    REFUSALS,
     actor,
     ask_first,
     console_requires,
@@ -122,3 +123,53 @@ def users_required_actions(uid):
 def users_required_actions_delete(uid):
     action = request.form.get("action") or None
     return _act(uid, lambda u: support_actions.unrequire(u, action, actor=actor()), _l("Required action dropped."))
+
+
+# ---- API keys (the side column's card, console/users/_api_keys.html) ---------------------------
+
+API_KEYS_FRAGMENT = "console/users/_api_keys.html"
+REFUSALS.update({
+    "admin.apikey.doesnt_exist": _l("That API key no longer exists."),
+    "admin.apikey.not_active": _l("That API key is already off."),
+})
+
+
+def _api_key_act(uid: str, kid: str, verb: str, consequence: str, button: str, action, message):
+    from barong.web.console.users import _context, _load
+
+    user = _load(uid)
+    asked = ask_first(user, verb, consequence, button, url_for("console.users_show", uid=uid))
+    if asked is not None:
+        return asked
+    try:
+        action(user)
+    except BarongError as err:
+        return refused(err)
+    return done(message, API_KEYS_FRAGMENT, fallback_url=url_for("console.users_show", uid=uid),
+                **_context(_load(uid)))
+
+
+@bp.post("/users/<uid>/api-keys/<kid>/disable")
+@console_requires("api_keys.read", "api_keys.update")
+def users_api_key_disable(uid, kid):
+    from barong.web.console.users import _load
+
+    email = _load(uid).email
+    return _api_key_act(
+        uid, kid, _("Disable API key %(kid)s of %(email)s?", kid=kid, email=email),
+        _("Every request signed with this key is refused from now on, until they turn it on again with their 2FA code."),
+        _("Disable API key"), lambda u: support_actions.disable_api_key(u, kid, actor=actor()),
+        _("API key %(kid)s disabled.", kid=kid))
+
+
+@bp.post("/users/<uid>/api-keys/<kid>/delete")
+@console_requires("api_keys.read", "api_keys.destroy")
+def users_api_key_delete(uid, kid):
+    from barong.web.console.users import _load
+
+    email = _load(uid).email
+    return _api_key_act(
+        uid, kid, _("Remove API key %(kid)s of %(email)s?", kid=kid, email=email),
+        _("The key is deleted for good: every request signed with it is refused from now on and it cannot be turned on again."),
+        _("Remove API key"), lambda u: support_actions.delete_api_key(u, kid, actor=actor()),
+        _("API key %(kid)s removed.", kid=kid))

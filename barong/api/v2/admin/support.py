@@ -117,3 +117,33 @@ def support_required_actions_delete(p):
     user = admin_users.get(p["uid"])
     support_actions.unrequire(user, p.get("action"), actor=current_user())
     return jsonify(_required(user))
+
+
+KID = Param("kid", required=True, allow_blank=False, description="the key's kid (GET admin/api_keys)")
+
+
+@bp.put("/users/api_keys")
+@api_auth
+@use_params(S, UID, KID, Param("state", required=True, allow_blank=False, values=("inactive",),
+                               invalid="admin.apikey.invalid_state",
+                               description="inactive (operators turn keys off; the user turns them on "
+                                           "again with a 2FA code)"),
+            summary="Turns one API key of the user off",
+            errors={404: "admin.user.doesnt_exist, admin.apikey.doesnt_exist",
+                    422: f"{GUARDS}, admin.apikey.not_active, admin.apikey.invalid_state"})
+@ability("update", "APIKey")
+def support_api_keys_update(p):
+    user = admin_users.get(p["uid"])
+    key = support_actions.disable_api_key(user, p["kid"], actor=current_user())
+    return jsonify(entities.api_key(key))
+
+
+@bp.delete("/users/api_keys")
+@api_auth
+@use_params(S, UID, KID, status=204, summary="Removes one API key of the user for good",
+            errors={404: "admin.user.doesnt_exist, admin.apikey.doesnt_exist", 422: GUARDS})
+@ability("destroy", "APIKey")
+def support_api_keys_delete(p):
+    user = admin_users.get(p["uid"])
+    support_actions.delete_api_key(user, p["kid"], actor=current_user())
+    return "", 204
