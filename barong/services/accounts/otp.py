@@ -272,7 +272,10 @@ def disable(user: User, code: str | None, info: RequestInfo | None = None) -> No
     if label is not None:
         labels.delete(label)
     user.otp_secret_encrypted = None
-    user.otp_recovery_codes = None
+    from barong.services.accounts import webauthn
+
+    if not webauthn.has_credentials(user):  # passkeys remain: their recovery codes stay valid
+        user.otp_recovery_codes = None
     user.otp_last_step = None
     activities.record(user, "otp", action, "succeed", info)
     db.session.flush()
