@@ -67,10 +67,10 @@ def hbars(rows: list[tuple[str, int]], label: str) -> Markup:
     for i, (name, v) in enumerate(rows):
         y = i * row_h
         w = 100 * v / top_value
-        parts.append(f'<text class="axis name" x="0" y="{y + 14}">{escape(name)}</text>')
+        parts.append(f'<text class="axis name" x="0" y="{y + 14}" translate="no">{escape(name)}</text>')  # data
         parts.append(f'<text class="value" x="100%" y="{y + 14}" text-anchor="end">{v}</text>')
         parts.append(f'<rect class="track" x="0" y="{y + 20}" width="100%" height="10" rx="5"/>')
         parts.append(f'<rect class="bar level" x="0" y="{y + 20}" width="{w:.2f}%" height="10" rx="5">'
-                     f'<title>{escape(name)}: {v}</title></rect>')
+                     f'<title translate="no">{escape(name)}: {v}</title></rect>')
     parts.append("</svg>")
     return Markup("".join(parts))
