@@ -90,9 +90,6 @@ def register_extensions(app: Flask) -> None:
     from barong.services.accounts import sessions
 
     sessions.init_app(app)
-    from barong.services.delivery import events, mail
-
-    events.subscribe(mail.handle_event)
 
 
 def register_blueprints(app: Flask) -> None:

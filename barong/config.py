@@ -145,8 +145,13 @@ def from_env(env=None) -> dict:
         "BARONG_SMTP_PORT": _int(env, "BARONG_SMTP_PORT", 25, minimum=1),
         "BARONG_SMTP_USER": _str(env, "BARONG_SMTP_USER", None),
         "BARONG_SMTP_PASSWORD": _str(env, "BARONG_SMTP_PASSWORD", None),
-        #: seconds an SMTP connect or reply may take (the first delivery runs before the response is sent)
+        #: seconds an SMTP connect or reply may take (bounds the background deliverer, never a request)
         "BARONG_SMTP_TIMEOUT": _positive_float(env, "BARONG_SMTP_TIMEOUT", 5.0),
+        #: `background`: requests only write the outbox, a thread in each server process sends
+        #: (services/delivery/mail_worker.py); `inline`: sent in the request's teardown (the test suite)
+        "BARONG_MAIL_DELIVERY": _choice(env, "BARONG_MAIL_DELIVERY", "background", ("background", "inline")),
+        #: seconds between the background deliverer's sweeps of the outbox (retries, other processes' rows)
+        "BARONG_MAIL_POLL_INTERVAL": _positive_float(env, "BARONG_MAIL_POLL_INTERVAL", 5.0),
         "BARONG_SENDER_EMAIL": _str(env, "BARONG_SENDER_EMAIL", "noreply@barong.io"),
         "BARONG_SENDER_NAME": _str(env, "BARONG_SENDER_NAME", "Barong"),
         "BARONG_DOMAIN": _domain(env),
@@ -223,6 +228,7 @@ def test_config(tmp_path: Path, **overrides) -> dict:
         BARONG_INSTANCE_PATH=tmp_path,
         WTF_CSRF_ENABLED=False,
         BARONG_PASSWORD_HASH_FAST=True,
+        BARONG_MAIL_DELIVERY="inline",  # mail sent at the request's end, so tests see it at once
     )
     cfg.update(overrides)
     return cfg

@@ -14,7 +14,9 @@ publish it with a publisher confirm, mark it `sent`, commit the batch.
   on restart: duplicates are possible, losses are not. Consumers de-duplicate by the
   AMQP `message_id` (= the event's `event_id` = the JWT `jti`).
 
-The loop also re-sends mails whose delivery failed (`mail.retry_pending`) once a minute.
+The loop also sweeps the mail outbox once a minute (`mail.deliver_due`: mails whose
+retry is due, or whose deliverer died mid-send), beside the server processes' own
+deliverers (services/delivery/mail_worker.py); the claim keeps them from sending twice.
 """
 from __future__ import annotations
 
@@ -153,7 +155,7 @@ class Dispatcher:
 
         with self.app.app_context():
             try:
-                return mail.retry_pending()
+                return mail.deliver_due()
             except Exception:
                 log.exception("mail retry failed")
                 db.session.rollback()

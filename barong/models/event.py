@@ -32,9 +32,15 @@ class OutboxEvent(db.Model):
     last_error: Mapped[str | None] = mapped_column(String(1024))
     #: mail delivery for this event: null (no mail), `pending`, `sent`, `failed`
     mail_state: Mapped[str | None] = mapped_column(String(16))
-    #: mail delivery attempts so far (0 = the in-process first delivery has not run yet)
+    #: mail delivery attempts so far (counted when a deliverer claims the mail; 0 = not tried yet)
     mail_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     #: why the last mail delivery failed
     mail_error: Mapped[str | None] = mapped_column(String(1024))
+    #: uid of the mail's recipient: a mail is not sent before an earlier pending one to the same user
+    mail_uid: Mapped[str | None] = mapped_column(String(32))
+    #: a pending mail is not tried again before this (back-off after a failed attempt; null = now)
+    mail_due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: a deliverer has claimed the mail until then (it is sending it); past it, another may retry
+    mail_claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)

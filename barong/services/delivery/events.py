@@ -1,8 +1,9 @@
 """Barong's Event API, producer side (reference/events-and-mail.md).
 
 `emit(name, record, changes)` writes an outbox row in the current transaction; after
-the commit the in-process subscribers (the mailer) run. A dispatcher publishes the
-outbox to RabbitMQ when it is configured (barong/events/). Names are the original's:
+the commit the background mail deliverer is woken (services/delivery/mail_worker.py) and
+the in-process subscribers, if any, run. A dispatcher publishes the outbox to RabbitMQ
+when it is configured (barong/events/). Names are the original's:
 `model.user.created`, `system.user.email.confirmation.token`, …
 """
 from __future__ import annotations
@@ -80,24 +81,33 @@ def payload_of(event: OutboxEvent | str) -> dict:
 
 def emit(name: str, record: dict, changes: dict | None = None) -> OutboxEvent:
     """Record the event in the outbox, in the caller's transaction (so it exists iff the
-    change that caused it is committed). After the commit the in-process subscribers
-    (the mailer) run; the dispatcher publishes the row to RabbitMQ when configured.
+    change that caused it is committed). After the commit the mail deliverer is woken
+    and the in-process subscribers run; the dispatcher publishes the row to RabbitMQ when
+    configured.
 
-    A mail-sending event starts with `mail_state="pending"`, so a process dying between
-    the commit and the mailer leaves a row the mail retry finds."""
+    A mail-sending event starts with `mail_state="pending"`: the request does nothing
+    more for it; the deliverer (a background thread, services/delivery/mail_worker.py)
+    claims and sends it, and a process dying at any point leaves a row it finds again."""
     from barong.services.delivery import mail
 
     payload = {"record": seal(record), "name": name}
     if changes:
         payload["changes"] = seal(changes)
+    sends_mail = mail.sends_mail(name)
     event = OutboxEvent(event_id=str(uuid.uuid4()), name=name, payload=json.dumps(payload, default=str),
                         state="pending", attempts=0, mail_attempts=0,
-                        mail_state="pending" if mail.sends_mail(name) else None)
+                        mail_state="pending" if sends_mail else None,
+                        mail_uid=mail.recipient_uid(record) if sends_mail else None)
     db.session.add(event)
     db.session.flush()
     log.info("event %s id=%s exchange=%s routing_key=%s", name, event.event_id, exchange_for(name),
              routing_key_for(name))
-    after_commit(_deliver_in_process, event.id)
+    if sends_mail:
+        from barong.services.delivery import mail_worker
+
+        after_commit(mail_worker.notify, [event.id])
+    if _subscribers:
+        after_commit(_deliver_in_process, event.id)
     return event
 
 

@@ -3,8 +3,22 @@
 The mailer is an event consumer (events.subscribe): the mails Barong's postmaster
 sends are rendered from Jinja templates (`templates/mail/<template>.{html,txt}`) in the
 user's language (EN/RU); an event without a template for that language sends nothing.
-Delivery state is kept on the outbox row (`mail_state`); failed deliveries are retried
-by `flask mail retry` (and by the events dispatcher).
+Delivery state is kept on the outbox row (`mail_state`).
+
+Off the request path: a request only writes the outbox row (`mail_state=pending`, in its
+own transaction); `deliver_due` sends it from the background deliverer
+(services/delivery/mail_worker.py: a thread in each server process, woken by the commit),
+so a slow or hung SMTP server costs a request nothing. Delivery is at least once:
+
+* a deliverer **claims** a row before sending it — a compare-and-set UPDATE on
+  `mail_attempts` that also sets `mail_claimed_until` (a lease) — so two workers or hosts
+  never send the same mail under normal operation; a process that dies mid-send leaves
+  the lease to expire, then another deliverer sends the mail again;
+* a failed attempt leaves the row `pending` with `mail_due_at` pushed back (2, 4, 8 … 60 s),
+  `failed` after MAIL_MAX_ATTEMPTS; `flask mail retry` sends every pending mail now;
+* per user, mails go out in the order they were written: a row is not claimed while an
+  earlier pending row to the same user (`mail_uid`) exists, so a failing mail holds the
+  user's later mails until it is sent or `failed`.
 """
 from __future__ import annotations
 
@@ -14,7 +28,7 @@ import smtplib
 import socket
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from pathlib import Path
@@ -22,7 +36,8 @@ from urllib.parse import urlencode
 
 from flask import current_app, render_template
 from jinja2 import TemplateNotFound
-from sqlalchemy import or_
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import aliased
 
 from barong.extensions import db
 from barong.models import OutboxEvent, User, utcnow
@@ -31,10 +46,11 @@ from barong.services.infra import caches
 
 log = logging.getLogger(__name__)
 
-#: a failing mail is retried (about once a minute by the dispatcher) this many times, then `failed`
+#: a failing mail is tried again after 2, 4, 8 … at most RETRY_MAX_DELAY seconds, this many times, then `failed`
 MAIL_MAX_ATTEMPTS = 30
-#: a mail whose first, in-process delivery has not run after this many seconds is sent by the retry
-FIRST_DELIVERY_GRACE = 60
+RETRY_MAX_DELAY = 60
+#: mails one deliverer pass claims at most
+BATCH_SIZE = 50
 
 #: a label mail's subject depends on the label (services/label_mails): {language: subject(record)}
 _LABEL_SUBJECTS = {lang: (lambda record, lang=lang: label_mails.subject(record, lang))
@@ -89,10 +105,9 @@ def build_message(to: str, subject: str, text: str, html: str | None) -> EmailMe
     return msg
 
 
-#: after a transport failure (refused, reset, timed out) deliveries on the request path
-#: skip SMTP this long: a hung server costs one request BARONG_SMTP_TIMEOUT, not every
-#: request; those mails stay `pending` and `flask mail retry` (or the dispatcher) sends them
-SMTP_BACKOFF = 15.0
+#: after a transport failure (refused, reset, timed out) a deliverer does not dial SMTP
+#: again for this long (the mails stay `pending`); `flask mail retry` dials at once
+SMTP_BACKOFF = 5.0
 _smtp_down_until = [0.0]
 #: a server down or hung (not a refused recipient or a rejected login)
 _TRANSPORT_ERRORS = (TimeoutError, ConnectionError, socket.gaierror, smtplib.SMTPServerDisconnected,
@@ -112,8 +127,8 @@ caches.register(reset_backoff)
 
 
 def _send_smtp(cfg, msg: EmailMessage) -> None:
-    # BARONG_SMTP_TIMEOUT bounds every connect and reply: a hung server costs the request
-    # that long at most, and the mail stays `pending` for `flask mail retry`
+    # BARONG_SMTP_TIMEOUT bounds every connect and reply: a hung server costs the deliverer
+    # that long at most per reply, and the mail stays `pending` for the next attempt
     timeout = cfg.get("BARONG_SMTP_TIMEOUT") or 5.0
     with smtplib.SMTP(cfg["BARONG_SMTP_HOST"], cfg["BARONG_SMTP_PORT"], timeout=timeout) as smtp:
         try:
@@ -127,7 +142,7 @@ def _send_smtp(cfg, msg: EmailMessage) -> None:
 
 def deliver(msg: EmailMessage, force: bool = False) -> None:
     """Send over SMTP or write an .eml file; raises on SMTP failure, and at once (SMTPBackingOff)
-    within SMTP_BACKOFF of a transport failure unless `force` (the retry)."""
+    within SMTP_BACKOFF of a transport failure unless `force` (`flask mail retry`)."""
     cfg = current_app.config
     if cfg.get("BARONG_SMTP_HOST"):
         if not force and time.monotonic() < _smtp_down_until[0]:
@@ -145,6 +160,15 @@ def deliver(msg: EmailMessage, force: bool = False) -> None:
     (folder / name).write_bytes(bytes(msg))
 
 
+def recipient_uid(record: dict) -> str | None:
+    """The uid of the user a mail-sending event's record is about (`record.user.uid` or `record.uid`)."""
+    if not isinstance(record, dict):
+        return None
+    user = record.get("user")
+    uid = user.get("uid") if isinstance(user, dict) else record.get("uid")
+    return uid if isinstance(uid, str) else None
+
+
 def render_for_event(event: OutboxEvent) -> EmailMessage | None:
     spec = MAILS.get(event.name)
     if spec is None:
@@ -152,7 +176,7 @@ def render_for_event(event: OutboxEvent) -> EmailMessage | None:
     template, subjects = spec
     payload = json.loads(event.payload)
     record = payload.get("record") or {}
-    uid = (record.get("user") or {}).get("uid") if isinstance(record.get("user"), dict) else record.get("uid")
+    uid = recipient_uid(record)
     user = db.session.query(User).filter_by(uid=uid).first() if uid else None
     if user is None:
         return None
@@ -188,49 +212,102 @@ def sends_mail(name: str) -> bool:
     return name in MAILS
 
 
-def handle_event(event: OutboxEvent, force: bool = False) -> None:
-    """Event consumer: send the mail this event calls for, and record the outcome on the
-    outbox row (`mail_state` sent / pending (retried later) / failed after
-    MAIL_MAX_ATTEMPTS; null when the event sends no mail, e.g. no template in the
-    user's language). `force`: try SMTP even while backing off (the retry)."""
-    if event.name not in MAILS or event.mail_state == "sent":
-        return
-    event.mail_attempts = (event.mail_attempts or 0) + 1
-    try:
-        msg = render_for_event(event)
-        if msg is None:
-            event.mail_state = None
-            return
-        deliver(msg, force=force)
-    except Exception as exc:  # SMTP down, template broken: keep the event, retry later
-        log.warning("mail for event %s not delivered (attempt %s): %s", event.event_id, event.mail_attempts, exc)
-        event.mail_error = f"{type(exc).__name__}: {exc}"[:1024]
-        event.mail_state = "failed" if event.mail_attempts >= MAIL_MAX_ATTEMPTS else "pending"
-        return
-    event.mail_state, event.mail_error = "sent", None
+def _retry_delay(attempts: int) -> float:
+    return float(min(RETRY_MAX_DELAY, 2 ** max(1, attempts)))
 
 
-def retry_pending(limit: int = 100, grace: int = FIRST_DELIVERY_GRACE) -> int:
-    """Re-send mails still `pending`: those whose delivery failed, and those whose
-    in-process first delivery never ran (process died after the commit) once they are
-    `grace` seconds old. Commits; returns how many were sent.
+def lease_seconds() -> float:
+    """How long a claim holds: well past the longest send (each SMTP reply is bounded by
+    BARONG_SMTP_TIMEOUT), so only a dead deliverer's claim expires."""
+    timeout = current_app.config.get("BARONG_SMTP_TIMEOUT") or 5.0
+    return max(60.0, 10 * float(timeout))
 
-    Rows are locked (`FOR UPDATE SKIP LOCKED` on PostgreSQL) so two retry loops never
-    send the same mail twice. A transport failure (server down or hung) ends the run: the
-    rest wait for the next one instead of costing BARONG_SMTP_TIMEOUT each."""
-    started = time.monotonic()
-    cutoff = utcnow() - timedelta(seconds=grace)
-    query = (db.session.query(OutboxEvent)
-             .filter(OutboxEvent.mail_state == "pending",
-                     or_(OutboxEvent.mail_attempts > 0, OutboxEvent.created_at <= cutoff))
-             .order_by(OutboxEvent.id).limit(limit))
-    if db.engine.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    sent = 0
-    for event in query.all():
-        handle_event(event, force=True)
-        sent += event.mail_state == "sent"
-        if event.mail_state != "sent" and _smtp_down_until[0] > started:
-            break
+
+def _candidates(limit: int, force: bool, ids, now: datetime) -> list[tuple[int, int]]:
+    """(id, mail_attempts) of pending mails that may be claimed now, oldest first: not
+    claimed by a live deliverer, due (unless `force`), and the oldest pending one of their user."""
+    t = OutboxEvent.__table__
+    earlier = aliased(OutboxEvent.__table__)
+    conds = [t.c.mail_state == "pending",
+             or_(t.c.mail_claimed_until.is_(None), t.c.mail_claimed_until < now),
+             ~exists().where(and_(earlier.c.mail_uid == t.c.mail_uid, earlier.c.mail_state == "pending",
+                                  earlier.c.id < t.c.id))]
+    if not force:
+        conds.append(or_(t.c.mail_due_at.is_(None), t.c.mail_due_at <= now))
+    if ids is not None:
+        conds.append(t.c.id.in_(list(ids)))
+    query = select(t.c.id, t.c.mail_attempts).where(*conds).order_by(t.c.id).limit(limit)
+    return [(row.id, row.mail_attempts) for row in db.session.execute(query)]
+
+
+def _claim(event_id: int, seen_attempts: int, now: datetime) -> bool:
+    """Compare-and-set: the row is ours iff nobody claimed it since we read it. Commits, so
+    the claim is visible to every other deliverer before we dial SMTP."""
+    t = OutboxEvent.__table__
+    result = db.session.execute(
+        update(t).where(t.c.id == event_id, t.c.mail_state == "pending", t.c.mail_attempts == seen_attempts,
+                        or_(t.c.mail_claimed_until.is_(None), t.c.mail_claimed_until < now))
+        .values(mail_attempts=seen_attempts + 1, mail_claimed_until=now + timedelta(seconds=lease_seconds())))
     db.session.commit()
-    return sent
+    return result.rowcount == 1
+
+
+def _finish(event_id: int, attempts: int, state: str | None, error: str | None) -> None:
+    t = OutboxEvent.__table__
+    due = utcnow() + timedelta(seconds=_retry_delay(attempts)) if state == "pending" else None
+    db.session.execute(update(t).where(t.c.id == event_id, t.c.mail_attempts == attempts)
+                       .values(mail_state=state, mail_error=error, mail_due_at=due, mail_claimed_until=None))
+    db.session.commit()
+
+
+def _send_claimed(event_id: int, attempts: int, force: bool) -> str | None:
+    """Render and send one claimed mail and record the outcome; returns the new mail_state
+    (`sent`, `pending` for a later attempt, `failed`, or None: no mail for this event —
+    e.g. no template in the user's language)."""
+    event = db.session.get(OutboxEvent, event_id, populate_existing=True)
+    state, error = "sent", None
+    try:
+        msg = render_for_event(event) if event is not None else None
+        if msg is None:
+            state = None
+        else:
+            deliver(msg, force=force)
+    except Exception as exc:  # SMTP down or refusing, template broken: keep the mail, retry later
+        log.warning("mail for event %s not delivered (attempt %s): %s", event.event_id, attempts, exc)
+        error = f"{type(exc).__name__}: {exc}"[:1024]
+        state = "failed" if attempts >= MAIL_MAX_ATTEMPTS else "pending"
+    db.session.rollback()  # the rendering's reads: end that transaction before writing the outcome
+    _finish(event_id, attempts, state, error)
+    return state
+
+
+def deliver_due(limit: int = BATCH_SIZE, force: bool = False, ids=None) -> int:
+    """Claim and send pending mails, oldest first (see the module docstring); returns how
+    many were sent. `force` (`flask mail retry`): also those backing off, and dial SMTP even
+    right after a transport failure. `ids`: only these outbox rows. A transport failure
+    (server down or hung) ends the pass: the rest wait instead of costing
+    BARONG_SMTP_TIMEOUT each. Commits; needs an app context."""
+    if not force and current_app.config.get("BARONG_SMTP_HOST") and time.monotonic() < _smtp_down_until[0]:
+        return 0
+    started, sent, tried = time.monotonic(), 0, set()
+    while True:
+        now = utcnow()
+        batch = [(i, a) for i, a in _candidates(limit + len(tried), force, ids, now) if i not in tried][:limit]
+        db.session.rollback()  # end the read before the claims
+        if not batch:
+            return sent
+        for event_id, attempts in batch:
+            tried.add(event_id)
+            if not _claim(event_id, attempts, now):
+                continue  # another deliverer has it
+            state = _send_claimed(event_id, attempts + 1, force)
+            sent += state == "sent"
+            if state == "pending" and _smtp_down_until[0] > started:
+                return sent  # server down or hung: stop here
+        # loop: sending a user's mail makes their next one claimable
+
+
+def retry_pending(limit: int = 100) -> int:
+    """`flask mail retry`: send every pending mail now (failed attempts included, the
+    back-off ignored); returns how many were sent."""
+    return deliver_due(limit, force=True)

@@ -84,6 +84,7 @@ def retry(event_id: str | int) -> OutboxEvent:
         event.state, event.attempts, event.last_error = "pending", 0, None
     if event.mail_state == "failed":
         event.mail_state, event.mail_attempts, event.mail_error = "pending", 0, None
+        event.mail_due_at = event.mail_claimed_until = None
     db.session.flush()
     return event
 
