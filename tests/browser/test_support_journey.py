@@ -1,13 +1,18 @@
-"""A support agent in a real browser: finds a user, revokes one of their sessions, forces
-a password change; the user signs in and is made to change the password first."""
+"""A support agent in a real browser: finds a user by phone number, looks at their account
+read-only ("view as user"), revokes one of their sessions, forces a password change; the
+user signs in and is made to change the password first."""
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from playwright.sync_api import expect
 
+from barong.extensions import db
+from barong.models import Activity, Phone
 from barong.services.accounts import required_actions, sessions
+from barong.services.infra import unit_of_work
 from tests.browser.support import DESKTOP
 from tests.browser.test_console import sign_in
 from tests.helpers import DEFAULT_PASSWORD, login_as
@@ -18,8 +23,14 @@ PHONE_UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) JourneyPhone"
 NEW = "Journey-Passw0rd-9"
 
 
-def test_agent_revokes_a_session_and_forces_a_password_change(live_server, page, browser, make_user, app):
+def test_agent_finds_by_phone_revokes_a_session_and_forces_a_password_change(live_server, page, browser,
+                                                                              make_user, app):
     user = make_user(email="customer@example.com")
+    phone = Phone(user_id=user.id, country="GB")
+    phone.number = "447700900123"  # stored encrypted; found through its CRC32 index
+    db.session.add(phone)
+    make_user(email="someone-else@example.com")
+    unit_of_work.commit()
     for ua in (PHONE_UA, "Mozilla/5.0 (X11; Linux x86_64) JourneyDesk"):
         c = app.test_client()
         c.environ_base["HTTP_USER_AGENT"] = ua
@@ -27,11 +38,27 @@ def test_agent_revokes_a_session_and_forces_a_password_change(live_server, page,
     agent = make_user(role="support")
     sign_in(page, live_server, agent, "/admin/users")
 
-    page.get_by_label("Search").fill("customer@exa")
-    row = page.locator("#users-table tbody tr").filter(has_text="customer@example.com")
-    expect(row).to_have_count(1)
-    row.get_by_role("link", name="customer@example.com").click()
+    # the caller gives their phone number, written the way people say it
+    page.get_by_label("Search").fill("+44 7700 900-123")
+    rows = page.locator("#users-table tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("customer@example.com")
+    rows.first.get_by_role("link", name="customer@example.com").click()
     page.wait_for_url(f"**/admin/users/{user.uid}")
+
+    # a read-only look at what the customer sees, then back
+    page.get_by_role("button", name="View as customer@example.com").click()
+    page.wait_for_url(f"**/admin/users/{user.uid}/view-as/overview")
+    expect(page.locator("#view-as-banner")).to_contain_text("You are viewing customer@example.com as they see it. Read-only.")
+    page.locator(".side-nav").get_by_role("link", name="Sessions").click()
+    page.wait_for_url(f"**/admin/users/{user.uid}/view-as/sessions")
+    expect(page.locator("#view-as-banner")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out").first).to_be_disabled()
+    page.locator("#view-as-banner").get_by_role("button", name="Leave the view").click()
+    page.wait_for_url(f"**/admin/users/{user.uid}")
+    viewed = db.session.query(Activity).filter_by(category="admin", user_id=agent.id, action="view as user")
+    assert [json.loads(a.data)["page"] for a in viewed.order_by(Activity.id)] == ["overview", "sessions"]
+    assert len(sessions.list_for_user(user.uid)) == 2  # the look opened no session of theirs
 
     table = page.locator("#user-sessions li")
     expect(table).to_have_count(2)

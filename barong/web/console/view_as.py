@@ -43,6 +43,7 @@ SCREENS = {
     "documents": "account.documents_page",
     "address": "account.address",
     "2fa": "account.otp_page",
+    "passkeys": "account.passkeys_page",
     "password": "account.password_change",
     "api-keys": "account.api_keys_page",
     "sessions": "account.sessions_page",
@@ -158,7 +159,7 @@ def users_view_as_screen(uid, screen):
         return _refuse_write(uid, screen)
     user = admin_users.get(uid)
     endpoint = SCREENS.get(screen)
-    if endpoint is None:
+    if endpoint is None or endpoint not in current_app.view_functions:
         abort(404)
     if request.headers.get("HX-Request"):  # never a bare fragment: the whole page, with its banner
         resp = make_response("", 204)

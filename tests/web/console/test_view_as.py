@@ -81,8 +81,8 @@ def test_every_screen_is_the_users_page_read_only_with_the_banner_and_one_audit_
         # every form of the page posts to a view-as URL (refused), never to the site
         for action in re.findall(r'(?:action|hx-post|hx-get|hx-delete|hx-put)="([^"]+)"', frame):
             assert action.startswith(f"/admin/users/{user.uid}/view-as/"), (screen, action)
-        for href in re.findall(r'href="(/accounts/[^"]*)"', frame):
-            pytest.fail(f"{screen}: a link to the operator's own account {href}")
+        for url in re.findall(r'="(/accounts/[^"]*)"', frame):  # href, action, data-*-url…
+            pytest.fail(f"{screen}: a URL of the operator's own account {url}")
         assert f'title="{user.email}"' in body and me.email not in frame  # the user's page, not the operator's
     assert key.kid in client.get(f"/admin/users/{user.uid}/view-as/api-keys").get_data(as_text=True)
     pages = _rows(me, "view as user")
