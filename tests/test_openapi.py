@@ -85,7 +85,8 @@ def test_seed_identity_and_public_endpoints(doc, method, path):
 
 def test_identity_params_and_requiredness(doc):
     login = _params(doc["paths"]["/api/v2/barong/identity/sessions"]["post"])
-    assert login == {"email": True, "password": True, "captcha_response": False, "otp_code": False}
+    assert login == {"email": True, "password": True, "captcha_response": False, "otp_code": False,
+                     "webauthn_assertion": False}  # passkeys (issue 15): added, optional
     signup = _params(doc["paths"]["/api/v2/barong/identity/users"]["post"])
     assert {"email": True, "password": True, "refid": False, "data": False}.items() <= signup.items()
     reset = _params(doc["paths"]["/api/v2/barong/identity/users/password/confirm_code"]["post"])

@@ -22,7 +22,7 @@ def upgrade():
     op.create_table(
         'webauthn_credentials',
         sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-        sa.Column('user_id', sa.BigInteger(), nullable=False),
+        sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
         sa.Column('credential_id', sa.String(length=1400), nullable=False),
         sa.Column('public_key', sa.LargeBinary(), nullable=False),
         sa.Column('sign_count', sa.BigInteger(), nullable=False),
