@@ -152,6 +152,15 @@ def from_env(env=None) -> dict:
         "BARONG_MAIL_DELIVERY": _choice(env, "BARONG_MAIL_DELIVERY", "background", ("background", "inline")),
         #: seconds between the background deliverer's sweeps of the outbox (retries, other processes' rows)
         "BARONG_MAIL_POLL_INTERVAL": _positive_float(env, "BARONG_MAIL_POLL_INTERVAL", 5.0),
+        #: signed webhooks (services/delivery/webhooks.py): `background` (a thread per server process)
+        #: or `inline` (right after the commit: the test suite); timeouts, back-off and give-up age in seconds
+        "BARONG_WEBHOOK_DELIVERY": _choice(env, "BARONG_WEBHOOK_DELIVERY", "background", ("background", "inline")),
+        "BARONG_WEBHOOK_POLL_INTERVAL": _positive_float(env, "BARONG_WEBHOOK_POLL_INTERVAL", 5.0),
+        "BARONG_WEBHOOK_TIMEOUT": _positive_float(env, "BARONG_WEBHOOK_TIMEOUT", 5.0),
+        "BARONG_WEBHOOK_RETRY_BASE": _int(env, "BARONG_WEBHOOK_RETRY_BASE", 10, minimum=1),
+        "BARONG_WEBHOOK_MAX_AGE": _int(env, "BARONG_WEBHOOK_MAX_AGE", 3 * 86400, minimum=60),
+        #: plain-HTTP endpoints (development only; production endpoints must be HTTPS)
+        "BARONG_WEBHOOK_ALLOW_HTTP": _bool(env, "BARONG_WEBHOOK_ALLOW_HTTP", False),
         "BARONG_SENDER_EMAIL": _str(env, "BARONG_SENDER_EMAIL", "noreply@barong.io"),
         "BARONG_SENDER_NAME": _str(env, "BARONG_SENDER_NAME", "Barong"),
         "BARONG_DOMAIN": _domain(env),
@@ -229,6 +238,7 @@ def test_config(tmp_path: Path, **overrides) -> dict:
         WTF_CSRF_ENABLED=False,
         BARONG_PASSWORD_HASH_FAST=True,
         BARONG_MAIL_DELIVERY="inline",  # mail sent at the request's end, so tests see it at once
+        BARONG_WEBHOOK_DELIVERY="inline",
     )
     cfg.update(overrides)
     return cfg

@@ -96,3 +96,7 @@ def post_worker_init(worker):
     app = getattr(worker, "wsgi", None)
     if app is not None and getattr(app, "config", {}).get("BARONG_MAIL_DELIVERY") == "background":
         mail_worker.start(app)
+    if app is not None and getattr(app, "config", {}).get("BARONG_WEBHOOK_DELIVERY") == "background":
+        from barong.services.delivery import webhooks
+
+        webhooks.start(app)  # signed webhooks: retries and rows of other processes, without a request

@@ -19,11 +19,12 @@ from barong.models.restriction import Restriction
 from barong.models.service_account import ServiceAccount
 from barong.models.session import SessionRecord
 from barong.models.user import User
+from barong.models.webhook import WebhookDelivery, WebhookEndpoint
 from barong.models.webauthn_credential import WebAuthnCredential
 
 __all__ = [
     "AuditChainHead", "AuditVerification",
     "APIKey", "Activity", "Comment", "DataStorage", "Document", "DocumentDecision", "KVEntry", "KnownNetwork", "Label", "Level", "OutboxEvent",
     "PROFILE_STATES", "Permission", "Phone", "Profile", "Restriction", "ServiceAccount", "SessionRecord",
-    "User", "WebAuthnCredential", "iso", "utcnow",
+    "User", "WebhookDelivery", "WebhookEndpoint", "WebAuthnCredential", "iso", "utcnow",
 ]

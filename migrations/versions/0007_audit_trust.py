@@ -1,5 +1,5 @@
 """audit chain: activities.chain_seq / prev_hash / row_hash, audit_chain_heads,
-audit_verifications (issue 17)
+audit_verifications; signed webhooks: webhook_endpoints, webhook_deliveries (issue 17)
 
 Revision ID: 0007
 Revises: 0006
@@ -38,7 +38,7 @@ def upgrade():
         sa.Column('last_hash', sa.String(length=64), nullable=False),
         sa.Column('seal', sa.String(length=64), nullable=False),
         sa.Column('updated_at', sa.DateTime(), nullable=False),
-        sa.PrimaryKeyConstraint('chain_key'),
+        sa.PrimaryKeyConstraint('chain_key', name=op.f('pk_audit_chain_heads')),
     )
     op.create_table(
         'audit_verifications',
@@ -49,10 +49,47 @@ def upgrade():
         sa.Column('first_broken_id', sa.BigInteger(), nullable=True),
         sa.Column('problem', sa.Text(), nullable=True),
         sa.Column('created_at', sa.DateTime(), nullable=False),
-        sa.PrimaryKeyConstraint('id'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_verifications')),
     )
     with op.batch_alter_table('audit_verifications', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_verifications_created_at'), ['created_at'], unique=False)
+    op.create_table(
+        'webhook_endpoints',
+        sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+        sa.Column('url', sa.String(length=2048), nullable=False),
+        sa.Column('events', sa.Text(), nullable=False),
+        sa.Column('description', sa.String(length=255), nullable=True),
+        sa.Column('secret_encrypted', sa.String(length=1024), nullable=False),
+        sa.Column('state', sa.String(length=16), nullable=False),
+        sa.Column('created_by', sa.String(length=32), nullable=True),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('updated_at', sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_endpoints')),
+    )
+    op.create_table(
+        'webhook_deliveries',
+        sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+        sa.Column('endpoint_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+        sa.Column('outbox_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+        sa.Column('state', sa.String(length=16), nullable=False),
+        sa.Column('attempts', sa.Integer(), nullable=False),
+        sa.Column('next_attempt_at', sa.DateTime(), nullable=False),
+        sa.Column('lease_until', sa.DateTime(), nullable=True),
+        sa.Column('last_status', sa.Integer(), nullable=True),
+        sa.Column('last_error', sa.String(length=1024), nullable=True),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('delivered_at', sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(['endpoint_id'], ['webhook_endpoints.id'],
+                                name=op.f('fk_webhook_deliveries_endpoint_id_webhook_endpoints'), ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['outbox_id'], ['event_outbox.id'],
+                                name=op.f('fk_webhook_deliveries_outbox_id_event_outbox'), ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_deliveries')),
+        sa.UniqueConstraint('endpoint_id', 'outbox_id', name='uq_webhook_deliveries_endpoint_event'),
+    )
+    with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
+        batch_op.create_index('ix_webhook_deliveries_due', ['state', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_webhook_deliveries_endpoint_id'), ['endpoint_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_webhook_deliveries_outbox_id'), ['outbox_id'], unique=False)
     link_existing(op.get_bind())
 
 
@@ -89,6 +126,8 @@ def link_existing(bind):
 
 
 def downgrade():
+    op.drop_table('webhook_deliveries')
+    op.drop_table('webhook_endpoints')
     with op.batch_alter_table('audit_verifications', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_verifications_created_at'))
     op.drop_table('audit_verifications')

@@ -54,13 +54,15 @@ DEFAULT_ABILITIES: dict[str, dict[str, list[str]]] = {
 #: `DocumentReview` (issue 14, barong.services.verification.document_review): update = decide one
 #: document (approve / reject / request a re-upload), read = the reasons catalogue, review states,
 #: decision history and reviewer metrics — `compliance` decides, `support` reads.
-EXTENSION_SUBJECTS = ("Session", "RequiredAction", "UserView", "DocumentReview")
+#: `Webhook` (issue 17, barong.services.delivery.webhooks): endpoints and their deliveries —
+#: superadmin and technical manage, admin reads.
+EXTENSION_SUBJECTS = ("Session", "RequiredAction", "UserView", "DocumentReview", "Webhook")
 EXTENSION_ABILITIES: dict[str, dict[str, list[str]]] = {
-    "superadmin": {"manage": ["Session", "RequiredAction", "DocumentReview"], "read": ["UserView"]},
-    "admin": {"manage": ["Session", "RequiredAction", "DocumentReview"], "read": ["UserView"]},
+    "superadmin": {"manage": ["Session", "RequiredAction", "DocumentReview", "Webhook"], "read": ["UserView"]},
+    "admin": {"manage": ["Session", "RequiredAction", "DocumentReview"], "read": ["UserView", "Webhook"]},
     "support": {"manage": ["Session", "RequiredAction"], "read": ["UserView", "DocumentReview"]},
     "compliance": {"read": ["Session"], "manage": ["DocumentReview"]},
-    "technical": {"read": ["Session"]},
+    "technical": {"read": ["Session"], "manage": ["Webhook"]},
 }
 
 #: subjects only these roles may touch whatever the table says (the default gateway DROP rules)

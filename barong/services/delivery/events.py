@@ -106,6 +106,9 @@ def emit(name: str, record: dict, changes: dict | None = None) -> OutboxEvent:
         from barong.services.delivery import mail_worker
 
         after_commit(mail_worker.notify, [event.id])
+    from barong.services.delivery import webhooks
+
+    webhooks.enqueue(event)  # one delivery per matching endpoint, in this transaction
     if _subscribers:
         after_commit(_deliver_in_process, event.id)
     return event

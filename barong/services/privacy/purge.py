@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import delete, update
 
 from barong.extensions import db
-from barong.models import APIKey, OutboxEvent, User
+from barong.models import APIKey, OutboxEvent, User, WebhookDelivery
 from barong.services.accounts import sessions
 from barong.services.audit import activities
 from barong.services.infra.request_info import RequestInfo
@@ -71,7 +71,8 @@ def _erase_events(user: User) -> int:
     Event API and mail are at-least-once; the next purge takes them."""
     n = 0
     for ev in db.session.query(OutboxEvent).filter(OutboxEvent.payload.like(f'%"{user.uid}"%')):
-        if ev.state == "pending" or ev.mail_state == "pending":
+        if ev.state == "pending" or ev.mail_state == "pending" or db.session.query(
+                WebhookDelivery.id).filter_by(outbox_id=ev.id, state="pending").first():
             continue
         db.session.delete(ev)
         n += 1

@@ -54,4 +54,5 @@ from barong.api.v2.admin import (
     support,
     users,
 )
+from barong.api.v2.admin import webhooks as webhooks_views  # noqa: E402,F401  (issue 17)
 from barong.api.v2.admin import document_review as document_review_views  # noqa: E402,F401  (issue 14)
