@@ -42,6 +42,21 @@ def register_commands(app: Flask) -> None:
         click.echo(f"purged {n}")
 
     app.cli.add_command(kv)
+
+    security = AppGroup("security", help="Account protection (issue 15).")
+
+    @security.command("expire-cooldowns")
+    def security_expire_cooldowns():
+        """Remove the `security: cooldown` label of every user whose cooldown has ended
+        (the authz check already stops applying it at the end time; run from cron)."""
+        from barong.services.accounts import cooldown
+        from barong.services.infra import unit_of_work
+
+        n = cooldown.sweep()
+        unit_of_work.commit()
+        click.echo(f"expired {n}")
+
+    app.cli.add_command(security)
     from barong.events.cli import (
         events as events_group,  # flask events dispatch|stats|retry
     )

@@ -159,7 +159,10 @@ def management_user_with_kyc(u) -> dict:
 
 def api_key(k, with_secret: bool = False) -> dict:
     out = {"kid": k.kid, "algorithm": k.algorithm, "scope": k.scope, "state": k.state,
-           "created_at": iso(k.created_at), "updated_at": iso(k.updated_at)}
+           "created_at": iso(k.created_at), "updated_at": iso(k.updated_at),
+           # beyond the original (issue 15): allow-list, expiry, last use
+           "allowed_ips": k.allowed_ips.split(",") if k.allowed_ips else [], "expires_at": iso(k.expires_at),
+           "last_used_at": iso(k.last_used_at), "last_used_ip": k.last_used_ip}
     if with_secret:
         out["secret"] = k.secret
     return out

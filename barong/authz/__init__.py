@@ -511,6 +511,10 @@ def in_process() -> Caller:
     entity = caller.account.entity()
     if entity is None:  # deleted between the two reads
         raise BarongError("authz.invalid_session", 401)
+    if getattr(caller.account, "cooldown_until", None) is not None and caller.account.cooldown_until <= time.time():
+        from barong.services.accounts import cooldown
+
+        cooldown.expire_due(entity)  # the cooldown is over: its label goes (lazily, as the sweeper does)
     caller.account = entity
     return caller
 

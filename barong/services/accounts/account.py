@@ -88,6 +88,9 @@ def change_password(user: User, old: str, new: str, confirm: str, info: RequestI
         raise refuse(errors[0], 422, "Password is too weak", "new_password")
     users.set_password(user, new)
     activities.record(user, "password", "password change", "succeed", info)
+    from barong.services.accounts import cooldown
+
+    cooldown.start(user, "password change", info)
     from barong.services.accounts import required_actions
 
     required_actions.completed(user, "change_password")

@@ -6,11 +6,13 @@ the user (for a service account: its owner) unless `require_otp=False` (manageme
 """
 from __future__ import annotations
 
+import ipaddress
 import secrets
+from datetime import datetime, timezone
 
 from barong.errors import BarongError, ValidationError
 from barong.extensions import db
-from barong.models import APIKey, ServiceAccount, User
+from barong.models import APIKey, ServiceAccount, User, utcnow
 from barong.services.infra.request_info import RequestInfo
 
 ALGORITHMS = ("HS256", "HS384", "HS512")
@@ -53,12 +55,63 @@ def _new_kid() -> str:
             return kid
 
 
+#: most entries an allow-list may hold
+MAX_ALLOWED = 50
+_UNSET = object()
+
+
+def parse_allowed_ips(value) -> str | None:
+    """An allow-list (comma, space or newline separated IPs / CIDRs, or a list) normalised
+    to `a.b.c.d/32,10.0.0.0/8`; blank → None (no allow-list). Raises ValidationError
+    allowed_ips.invalid (a value that is no address or network, too many, too long)."""
+    if value is None:
+        return None
+    parts = value if isinstance(value, (list, tuple)) else str(value).replace("\n", ",").replace(" ", ",").split(",")
+    nets = []
+    for part in parts:
+        part = str(part).strip()
+        if not part:
+            continue
+        try:
+            net = str(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ValidationError("allowed_ips.invalid") from None
+        if net not in nets:
+            nets.append(net)
+    joined = ",".join(nets)
+    if len(nets) > MAX_ALLOWED or len(joined) > 1024:
+        raise ValidationError("allowed_ips.invalid")
+    return joined or None
+
+
+def parse_expires_at(value) -> datetime | None:
+    """ISO 8601 (`2027-01-31T00:00:00Z`, a date) or Unix seconds → naive UTC; blank → None
+    (never expires). Raises ValidationError expires_at.invalid (unreadable, or not in the future)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        if isinstance(value, (int, float)) or str(value).strip().lstrip("-").isdigit():
+            at = datetime.fromtimestamp(int(value), timezone.utc)
+        else:
+            at = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+            if at.tzinfo is None:
+                at = at.replace(tzinfo=timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        raise ValidationError("expires_at.invalid") from None
+    at = at.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
+    if at <= utcnow():
+        raise ValidationError("expires_at.invalid")
+    return at
+
+
 def create(holder, algorithm: str, scope=None, otp_code: str | None = None, info: RequestInfo | None = None,
-           require_otp: bool = True, otp_prefix: str = "resource.api_key") -> tuple[APIKey, str]:
+           require_otp: bool = True, otp_prefix: str = "resource.api_key", allowed_ips=None,
+           expires_at=None) -> tuple[APIKey, str]:
     """New active key for `holder` (User or ServiceAccount); returns (key, plain secret).
 
     Raises the 2FA gate errors (when `require_otp`), ValidationError kid.blank + algorithm.inclusion
-    (algorithm not HS256/384/512), key_holder_account.invalid (holder not active).
+    (algorithm not HS256/384/512), key_holder_account.invalid (holder not active),
+    allowed_ips.invalid, expires_at.invalid (the optional allow-list and expiry, issue 15).
     """
     if require_otp:
         check_otp(_otp_user(holder), otp_code, otp_prefix)
@@ -70,9 +123,10 @@ def create(holder, algorithm: str, scope=None, otp_code: str | None = None, info
         errors.append("key_holder_account.invalid")
     if errors:
         raise ValidationError(errors)
+    allowed, expiry = parse_allowed_ips(allowed_ips), parse_expires_at(expires_at)
     secret = secrets.token_hex(16)
     key = APIKey(key_holder_account_id=holder.id, key_holder_account_type=holder_type(holder), kid=_new_kid(),
-                 algorithm=algorithm, state="active")
+                 algorithm=algorithm, state="active", allowed_ips=allowed, expires_at=expiry)
     key.scope = split_scope(scope)
     try:
         key.secret = secret
@@ -85,9 +139,10 @@ def create(holder, algorithm: str, scope=None, otp_code: str | None = None, info
     return key, secret
 
 
-def update(key: APIKey, state: str | None = None, scope=None) -> APIKey:
-    """Change state and/or scope. Raises ValidationError state.invalid (activating a key whose
-    holder is not active)."""
+def update(key: APIKey, state: str | None = None, scope=None, allowed_ips=_UNSET, expires_at=_UNSET) -> APIKey:
+    """Change state, scope, the allow-list and/or the expiry (a blank value clears the latter
+    two; None leaves them). Raises ValidationError state.invalid (activating a key whose holder
+    is not active), allowed_ips.invalid, expires_at.invalid."""
     if state is not None:
         state = state.strip()
         if state == "active" and getattr(key.holder(), "state", None) != "active":
@@ -95,6 +150,10 @@ def update(key: APIKey, state: str | None = None, scope=None) -> APIKey:
         key.state = state
     if scope is not None:
         key.scope = split_scope(scope)
+    if allowed_ips is not _UNSET and allowed_ips is not None:
+        key.allowed_ips = parse_allowed_ips(allowed_ips)
+    if expires_at is not _UNSET and expires_at is not None:
+        key.expires_at = parse_expires_at(expires_at)
     db.session.flush()
     return key
 

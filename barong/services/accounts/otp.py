@@ -278,6 +278,9 @@ def disable(user: User, code: str | None, info: RequestInfo | None = None) -> No
         user.otp_recovery_codes = None
     user.otp_last_step = None
     activities.record(user, "otp", action, "succeed", info)
+    from barong.services.accounts import cooldown
+
+    cooldown.start(user, "2fa disable", info)
     db.session.flush()
 
 

@@ -155,12 +155,17 @@ def verify(user: User, number: str, code: str, info: RequestInfo | None = None) 
         if limited:
             durable(kv.incr, _failures_key(phone), FAILURE_WINDOW)  # counted although the request rolls back
         raise BarongError("resource.phone.verification_invalid", 404)
+    changed = any(p.validated_at is not None and p is not phone for p in user.phones)
     phone.validated_at = utcnow()
     phone.code = None
     db.session.flush()
     from barong.services.accounts import labels
 
     labels.set_value(user, "phone", "verified", scope="private")
+    if changed:  # a new number replacing a verified one: the security cooldown
+        from barong.services.accounts import cooldown
+
+        cooldown.start(user, "phone change", info)
     return phone
 
 

@@ -52,6 +52,10 @@ def by_uid(uid: str | None) -> User | None:
 
 
 def role_exists(role: str) -> bool:
+    from barong.services.accounts.cooldown import COOLDOWN_ROLE
+
+    if role == COOLDOWN_ROLE:  # a pseudo-role whose rows only take away (the security cooldown)
+        return False
     return db.session.query(Permission.id).filter_by(role=role).first() is not None
 
 

@@ -42,7 +42,8 @@ def user_summary(user, omit_nulls: bool = False) -> dict:
 #: (documents.doc_number; profiles' first/last name, dob, address): an outbox row, a dump or
 #: a backup holds them only sealed with the at-rest key; `payload_of` opens them for the
 #: dispatcher, so the published event carries them as the original's does.
-SEALED_FIELDS = frozenset({"doc_number", "first_name", "last_name", "dob", "address"})
+SEALED_FIELDS = frozenset({"doc_number", "first_name", "last_name", "dob", "address",
+                           "approve_token", "deny_token"})  # the new-network mail's links
 _SEALED = "$sealed"
 
 

@@ -69,6 +69,16 @@ TEXTS: dict[tuple[str, str], dict[str, tuple[str, str]]] = {
         "RU": ("Подтверждение адреса устарело",
                "Ваше подтверждение адреса больше не действительно. Загрузите новое на странице «Адрес»."),
     },
+    ("security", "cooldown"): {
+        "EN": ("Withdrawals paused after a security change",
+               "A security setting of your account changed (password, two-factor authentication, phone, email "
+               "or an unlock). For your protection, withdrawals are paused for a while; they resume by "
+               "themselves. If you did not make this change, reset your password and contact support."),
+        "RU": ("Вывод средств приостановлен после изменения защиты",
+               "Изменились настройки защиты вашего аккаунта (пароль, двухфакторная аутентификация, телефон, "
+               "email или разблокировка). Для вашей безопасности вывод средств на время приостановлен и "
+               "возобновится сам. Если это были не вы, сбросьте пароль и свяжитесь с поддержкой."),
+    },
     ("otp", "enabled"): {
         "EN": ("Two-factor authentication enabled",
                "Two-factor authentication is now on for your account. If this was not you, contact support."),

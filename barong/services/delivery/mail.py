@@ -73,6 +73,9 @@ MAILS = {
                                                        "RU": "Срок действия документа скоро истекает"}),
     "system.session.create": ("session_create", {"EN": "New Login"}),
     "system.user.account.locked": ("account_locked", {"EN": "Account locked", "RU": "Аккаунт заблокирован"}),
+    # a correct login from a network the user never approved (services/accounts/networks.py)
+    "system.user.network.approval": ("network_approval", {"EN": "Sign-in from a new network",
+                                                          "RU": "Вход из новой сети"}),
 }
 
 
@@ -174,7 +177,9 @@ def render_for_event(event: OutboxEvent) -> EmailMessage | None:
     if spec is None:
         return None
     template, subjects = spec
-    payload = json.loads(event.payload)
+    from barong.services.delivery.events import payload_of
+
+    payload = payload_of(event)  # sealed fields (the new-network links' tokens) opened
     record = payload.get("record") or {}
     uid = recipient_uid(record)
     user = db.session.query(User).filter_by(uid=uid).first() if uid else None

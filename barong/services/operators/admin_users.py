@@ -27,7 +27,7 @@ from barong.errors import BarongError, NotFound, ValidationError
 from barong.extensions import db
 from barong.models import DataStorage, Label, Profile, User
 from barong.services.access import abilities
-from barong.services.accounts import identity, labels, users
+from barong.services.accounts import cooldown, identity, labels, users
 from barong.services.audit import admin_activities
 
 SCOPE = "admin.user"
@@ -369,11 +369,13 @@ def update(user: User, state: str | None = None, otp: bool | None = None, email:
         otp_label = labels.find(user, "otp", "private")
         if otp_label is not None:
             labels.delete(otp_label)
+        cooldown.start(user, "2fa reset")
     else:
         errors = users.validate_fields(email=value, user=user)
         if errors:
             raise ValidationError(errors)
         user.email, user.email_lower = value.strip(), value.strip().lower()
+        cooldown.start(user, "email change")
     db.session.flush()
     admin_activities.audit(actor, "users", f"update {field}", target_uid=user.uid,
                            data={field: value, f"previous_{field}": old}, audit=audit)
@@ -410,7 +412,7 @@ def unlock(user: User, *, actor, audit: bool = True) -> User:
     abilities.authorize(actor, "update", "User")
     guard(actor, user)
     was = user.locked_until
-    identity.unlock(user)
+    identity.unlock(user, by_operator=True)  # + the security cooldown
     admin_activities.audit(actor, "users", "unlock", target_uid=user.uid,
                            data={"locked_until": was.isoformat() if was else None}, audit=audit)
     return user

@@ -263,7 +263,8 @@ def test_api_keys(sa, make_user):
     unit_of_work.commit()
     resp = sa.get(f"/api_keys?uid={a.uid}")
     assert resp.status_code == 200 and resp.headers["Total"] == "2"
-    assert set(resp.get_json()[0]) == {"kid", "algorithm", "scope", "state", "created_at", "updated_at"}
+    assert set(resp.get_json()[0]) == {"kid", "algorithm", "scope", "state", "created_at", "updated_at",
+                                       "allowed_ips", "expires_at", "last_used_at", "last_used_ip"}  # + issue 15
     assert [k["kid"] for k in sa.get(f"/api_keys?uid={a.uid}&ordering=desc").get_json()] == ["kid1", "kid0"]
     assert sa.get(f"/api_keys?uid={sa.user.uid}").get_json() == []
     assert sa.get("/api_keys?uid=random").get_json() == {"errors": ["admin.user.doesnt_exist"]}

@@ -145,7 +145,8 @@ def test_delete_disables_and_deactivates_keys(client, owner):
 
 # --- api keys ---------------------------------------------------------------------------------
 
-KEY_FIELDS = {"kid", "algorithm", "scope", "state", "secret", "created_at", "updated_at"}
+KEY_FIELDS = {"kid", "algorithm", "scope", "state", "secret", "created_at", "updated_at",
+              "allowed_ips", "expires_at", "last_used_at", "last_used_ip"}  # + issue 15
 
 
 @pytest.fixture

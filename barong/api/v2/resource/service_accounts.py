@@ -8,6 +8,7 @@ from barong.api.auth import api_auth
 from barong.api.pagination import respond
 from barong.api.params import Param, document, use_params
 from barong.api.v2.resource import bp, me
+from barong.api.v2.resource.api_keys import ALLOWED_IPS, EXPIRES_AT
 from barong.services.accounts import api_keys, service_accounts
 from barong.services.infra.request_info import RequestInfo
 
@@ -40,25 +41,26 @@ def service_account_keys_index(p):
 @bp.post("/service_accounts/api_keys")
 @api_auth
 @use_params(SCOPE, SA_UID, Param("algorithm", required=True, allow_blank=False),
-            Param("scope", allow_blank=False, description="comma separated scopes"), TOTP,
+            Param("scope", allow_blank=False, description="comma separated scopes"), TOTP, ALLOWED_IPS, EXPIRES_AT,
             status=201, summary="Create an api key for a service account (secret shown once)")
 def service_account_keys_create(p):
     sa = service_accounts.owned_by(me(), p["service_account_uid"])
     key, _secret = api_keys.create(sa, p["algorithm"], p.get("scope"), p.get("totp_code"), RequestInfo.current(),
-                                   otp_prefix=GATE)
+                                   otp_prefix=GATE, allowed_ips=p.get("allowed_ips"), expires_at=p.get("expires_at"))
     return jsonify(entities.api_key(key, with_secret=True)), 201
 
 
 @bp.put("/service_accounts/api_keys/<kid>")
 @api_auth
 @use_params(SCOPE, SA_UID, Param("scope", allow_blank=False),
-            Param("state", allow_blank=False), TOTP,
+            Param("state", allow_blank=False), TOTP, ALLOWED_IPS, EXPIRES_AT,
             summary="Update an api key of a service account")
 def service_account_keys_update(p, kid):
     user = me()
     sa = service_accounts.owned_by(user, p["service_account_uid"])
     api_keys.check_otp(user, p.get("totp_code"), GATE)
-    key = api_keys.update(api_keys.find_for(sa, kid), state=p.get("state"), scope=p.get("scope"))
+    key = api_keys.update(api_keys.find_for(sa, kid), state=p.get("state"), scope=p.get("scope"),
+                          allowed_ips=p.get("allowed_ips"), expires_at=p.get("expires_at"))
     return jsonify(entities.api_key(key))
 
 

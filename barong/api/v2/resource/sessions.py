@@ -44,6 +44,33 @@ def sessions_destroy(session_id):
     return "", 204
 
 
+def _network(n) -> dict:
+    from barong.models import iso
+
+    return {"id": n.id, "kind": n.kind, "network": n.value, "created_at": iso(n.created_at),
+            "last_used_at": iso(n.last_used_at)}
+
+
+@bp.get("/networks")
+@api_auth
+@document(summary="The networks (/16 or /96, or countries) approved for the current user's logins "
+                  "(new-network approval, BARONG_LOGIN_NEW_NETWORK_APPROVAL)")
+def networks_index():
+    from barong.services.accounts import networks
+
+    return jsonify([_network(n) for n in networks.list_for(me())])
+
+
+@bp.delete("/networks/<int:network_id>")
+@api_auth
+@document(status=204, summary="Forget an approved network: the next login from it needs approval again")
+def networks_destroy(network_id):
+    from barong.services.accounts import networks
+
+    networks.remove(me(), network_id)
+    return "", 204
+
+
 @bp.delete("/sessions")
 @api_auth
 @document(status=204, summary="Revoke every session of the current user except the current one")
