@@ -1,8 +1,13 @@
 """Console pages rendered to PNG (desktop + phone) for `make screenshots`.
 
 `tests/browser/screenshots.py` (the site's) imports `capture_console(browser, app,
-base_url, out_dir)`; run alone with `python -m tests.browser.console_screenshots [DIR]`
-(default `screenshots/console`). Demo data is made in the given app's database.
+base_url, out_dir)` and `capture_docs(...)`; run alone with
+`python -m tests.browser.console_screenshots [DIR]` (default `screenshots/console`).
+Demo data is made in the given app's database.
+
+`capture_docs` writes the committed set, docs/screenshots/console/: the user page, a
+search and the activities at 1280 and 390 px in English and Russian
+(`console-<page>-<width>-<lang>.png`).
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from pathlib import Path
 from tests.browser.support import DESKTOP, PHONE, LiveServer, launch_chromium, png_bytes
 
 PASSWORD = "Tecohvi0-Strong"
+DOCS_OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "console"
 ROOT_EMAIL = "console-root@example.com"
 
 
@@ -52,6 +58,24 @@ def seed_demo(app) -> dict:
             if i % 4 == 1:
                 activities.record(u, "session", "login", "failed", data={"reason": "Invalid Email or Password"})
         applicant = users.by_email("trader0@example.com")
+        # what a support agent sees on a busy user page: phone, labels, comments, storage, keys
+        from barong.services.accounts import api_keys, phones, required_actions
+        from barong.services.operators import comments
+        from barong.services.verification import data_storage
+
+        applicant.username = "adalovelace"
+        phones.create(applicant, "447418084106", "GB", verified=True)
+        labels.add(applicant, "phone", "verified", scope="private")
+        labels.add(applicant, "tier", "gold", scope="public", description="VIP desk, call before any ban")
+        labels.add(applicant, "withdrawal_review", "manual", scope="private", description="Flagged by risk on 2 Dec")
+        data_storage.create(applicant, "personal", {"occupation": "mathematician", "source_of_funds": "salary"})
+        comments.add(applicant, "Called in", "Asked why the withdrawal of 2 BTC is on hold; explained the review.",
+                     actor=root)
+        api_keys.create(applicant, "HS256", require_otp=False)
+        api_keys.create(applicant, "HS512", require_otp=False)
+        required_actions.add(applicant, ["change_password"])
+        activities.record(applicant, "password", "change", "failed", data={"reason": "weak password"})
+        activities.record_admin(root, "users", "send password reset", "succeed", target_uid=applicant.uid)
         activities.record_admin(root, "users", "update state", "succeed", target_uid=applicant.uid,
                                 data={"state": "active"})
         restrictions.create("blacklist", "ip", "203.0.113.9")
@@ -111,6 +135,47 @@ def capture_console(browser, app, base_url: str, out_dir: Path) -> list[Path]:
     return written
 
 
+def docs_pages(applicant_uid: str) -> list[tuple[str, str]]:
+    return [
+        ("console-user", f"/admin/users/{applicant_uid}"),
+        ("console-search", "/admin/users?q=trader"),
+        ("console-activities", "/admin/activities"),
+    ]
+
+
+def capture_docs(browser, app, base_url: str, out_dir: Path = DOCS_OUT) -> list[Path]:
+    """The committed screenshots: user page, search, activities × 1280/390 px × en/ru."""
+    demo = seed_demo(app)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    host = base_url.split("//", 1)[1].split(":")[0]
+    # the user signed in on a phone: a session for the support card to list
+    phone = browser.new_context(user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) "
+                                           "AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile Safari/604.1")
+    phone.request.post(f"{base_url}/api/v2/barong/identity/sessions",
+                       data={"email": "trader0@example.com", "password": PASSWORD})
+    for lang in ("en", "ru"):
+        for width, viewport in (("1280", DESKTOP), ("390", PHONE)):
+            context = browser.new_context(viewport=viewport, locale="ru-RU" if lang == "ru" else "en-US")
+            try:
+                context.add_cookies([{"name": "lang", "value": lang, "domain": host, "path": "/"}])
+                login = context.request.post(f"{base_url}/api/v2/barong/identity/sessions",
+                                             data={"email": ROOT_EMAIL, "password": PASSWORD})
+                if login.status != 201:
+                    raise RuntimeError(f"console screenshots: sign-in failed ({login.status}: {login.text()})")
+                page = context.new_page()
+                for name, path in docs_pages(demo["applicant"]):
+                    page.goto(base_url + path)
+                    page.wait_for_load_state("networkidle")
+                    target = out_dir / f"{name}-{width}-{lang}.png"
+                    page.screenshot(path=str(target), full_page=True)
+                    written.append(target)
+            finally:
+                context.close()
+    phone.close()
+    return written
+
+
 def main(argv: list[str]) -> int:
     from playwright.sync_api import sync_playwright
 
@@ -131,6 +196,8 @@ def main(argv: list[str]) -> int:
             browser = launch_chromium(pw)
             try:
                 for path in capture_console(browser, app, server.url, out_dir):
+                    print(path)
+                for path in capture_docs(browser, app, server.url):
                     print(path)
             finally:
                 browser.close()

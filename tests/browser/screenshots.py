@@ -261,6 +261,10 @@ def main() -> int:
 
             written = capture_console(browser, app, server.url, CONSOLE_OUT)
             print(f"console: {len(written)} screenshots in {CONSOLE_OUT}")
+            from tests.browser.console_screenshots import DOCS_OUT, capture_docs  # the committed set
+
+            written = capture_docs(browser, app, server.url)
+            print(f"console (docs): {len(written)} screenshots in {DOCS_OUT}")
             browser.close()
     finally:
         server.stop()
