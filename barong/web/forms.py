@@ -116,3 +116,10 @@ class ApiKeyCreateForm(FlaskForm):
 class TotpForm(FlaskForm):
     """Confirm an API-key change with a TOTP code."""
     totp_code = StringField(_l("2FA code"), validators=[required(), Length(max=16)])
+
+
+class ReuploadForm(FlaskForm):
+    """One identity document sent again (KYC `retry`, or a part of the set still missing): only
+    the file; type, number and expiry come from the applicant's earlier document."""
+    form_nonce = NonceField("documents")  # one purpose with the upload form: either consumes the nonce
+    upload = MultipleFileField(_l("New file"))

@@ -95,6 +95,7 @@ MESSAGES = {
     "resource.documents.invalid_format": _l("Enter the expiry date (YYYY-MM-DD)."),
     "resource.documents.expire_not_a_date": _l("Enter the expiry date (YYYY-MM-DD)."),
     "resource.documents.already_expired": _l("This document has expired."),
+    "resource.documents.rejected": _l("This document was rejected for good and cannot be sent again."),
     "resource.documents.limit_reached": _l("You have uploaded the most documents allowed."),
     "resource.documents.limit_will_be_reached": _l("That would exceed the number of documents allowed."),
     "resource.documents.doc_category": _l("Unknown document side."),

@@ -36,12 +36,25 @@ def checklist(user) -> list[dict]:
     return steps
 
 
+def review_asks(user) -> dict[str, list[dict]]:
+    """What the KYC review asks the user to send again, by label key (`document`, `address`):
+    the slots in `retry` or `expired` with the reason in the page's language."""
+    from flask_babel import get_locale
+
+    from barong.services.verification import document_review
+
+    states = document_review.document_states(user, str(get_locale() or "en"))
+    return {key: [row for row in states[part]["slots"] if row["state"] in ("retry", "expired")]
+            for key, part in (("document", "identity"), ("address", "address"))}
+
+
 @bp.get("/")
 @login_required
 def home():
     user = current_user
     own = profiles.list_for(user)
-    return render_page("account/home.html", user=user, steps=checklist(user), profile=own[-1] if own else None,
+    return render_page("account/home.html", user=user, steps=checklist(user), asked=review_asks(user),
+                       profile=own[-1] if own else None,
                        profile_entity=entities.profile(own[-1]) if own else None,
                        recovery_left=otp.recovery_codes_left(user) if user.otp else None,
                        export_form=ActionForm())

@@ -15,7 +15,7 @@ from barong.models import Phone, utcnow
 from barong.services.access.rate_limits import limit
 from barong.services.accounts import phones, profiles
 from barong.services.infra.request_info import RequestInfo
-from barong.services.verification import documents
+from barong.services.verification import document_review, documents
 from barong.settings import settings
 from barong.web import form_nonce
 from barong.web.account import bp
@@ -26,6 +26,7 @@ from barong.web.forms import (
     PhoneForm,
     PhoneVerifyForm,
     ProfileForm,
+    ReuploadForm,
 )
 from barong.web.messages import apply_error, message_for
 from barong.web.support import go, is_htmx, render_page, render_page_or_partial
@@ -221,14 +222,22 @@ def _doc_type_label(doc_type: str) -> str:
     return labels.get(doc_type, doc_type)
 
 
-def _documents_context(form=None, address_form=None) -> dict:
+def _review_states() -> dict:
+    """document_review.document_states in the page's language."""
+    return document_review.document_states(current_user, str(get_locale() or "en"))
+
+
+def _documents_context(form=None, address_form=None, reupload_errors=None) -> dict:
     private = current_user.private_labels()
+    review = _review_states()
+    by_id = {d["id"]: d for d in review["documents"]}
     rows = []
     for doc in documents.list_for(current_user):
         key = "address" if doc.doc_type == "Address" else "document"
         rows.append({"doc": doc, "entity": entities.document(doc), "type_label": _doc_type_label(doc.doc_type),
-                     "state": private.get(key)})
-    return {"rows": rows, "form": form, "address_form": address_form,
+                     "state": private.get(key), "review": by_id.get(doc.id)})
+    return {"rows": rows, "form": form, "address_form": address_form, "review": review,
+            "reupload_form": ReuploadForm(formdata=None), "reupload_errors": reupload_errors or {},
             "max_size": current_app.config["BARONG_UPLOAD_MAX_SIZE"],
             "too_large": message_for("upload.max_size_error"),  # the server's words, shown before sending
             "expire_required": current_app.config["BARONG_REQUIRED_DOCS_EXPIRE"],
@@ -270,6 +279,53 @@ def documents_upload():
                 return go("account.documents_page")
     return render_page_or_partial("account/documents.html", "account/_document_form.html", 422,
                                   **_documents_context(form=form))
+
+
+REUPLOAD_SLOTS = ("front_side", "back_side", "selfie")
+
+
+def _template_document(slot: str):
+    """The earlier identity document a re-upload of `slot` copies type, number and expiry from:
+    that slot's latest, else the front side's, else any identity document."""
+    docs = [d for d in documents.list_for(current_user) if d.doc_type != "Address"]
+    for wanted in (slot, "front_side", None):
+        for doc in reversed(docs):
+            if wanted is None or document_review.slot_of(doc) == wanted:
+                return doc
+    return None
+
+
+@bp.post("/documents/reupload/<slot>")
+@login_required
+def documents_reupload(slot):
+    """Send one part of the identity set again (the button beside what the reviewer asked for, or
+    beside a part still missing): a new pending document of that category, which puts the
+    applicant back in the review queue. An expired document needs the full form (a new expiry)."""
+    if slot not in REUPLOAD_SLOTS:
+        abort(404)
+    form = ReuploadForm()
+    errors: dict = {}
+    template = _template_document(slot)
+    if template is None or not form.validate_on_submit():
+        errors[slot] = message_for("resource.document.missing_upload") if template is not None else \
+            _("Upload your document with the form below first.")
+    else:
+        files = _files(form.upload)
+        if not files:
+            errors[slot] = message_for("resource.document.missing_upload")
+        else:
+            try:
+                form_nonce.consume_for(form)
+                documents.create(current_user, files, template.doc_type, template.doc_expire,
+                                 doc_number=template.doc_number, doc_category=slot,
+                                 identificator=template.identificator)
+            except BarongError as err:
+                errors[slot] = message_for(err.code)
+            else:
+                flash(_("Thank you. We received the new file and will review it soon."), "success")
+                return go("account.documents_page")
+    return render_page("account/documents.html", 422,
+                       **_documents_context(form=_document_form(False), reupload_errors=errors))
 
 
 # ---- proof of address -------------------------------------------------------------------------
