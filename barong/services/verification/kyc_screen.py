@@ -136,9 +136,11 @@ def flags(user: User, today: date | None = None) -> list[Flag]:
         if uids:
             out.append(Flag("same_name_dob", {"name": f"{profile.first_name} {profile.last_name}",
                                               "dob": str(profile.dob)}, uids))
+    dates = set()
     for d in identity:
-        if d.doc_expire is None:
-            continue
+        if d.doc_expire is None or (d.doc_type, d.doc_expire) in dates:
+            continue  # a front and a selfie uploaded together expire together: one flag
+        dates.add((d.doc_type, d.doc_expire))
         if d.doc_expire < today:
             out.append(Flag("expired", {"doc_type": d.doc_type, "date": d.doc_expire.isoformat()}))
         elif d.doc_expire <= today + timedelta(days=EXPIRY_WARNING_DAYS):
@@ -201,10 +203,14 @@ def history(user: User) -> list[HistoryItem]:
                        & Activity.topic.in_(_USER_TOPICS)))
             .order_by(Activity.id.desc()).limit(HISTORY_LIMIT).all())
     for a, email in rows:
+        if a.category == "admin" and a.topic == "kyc" and (a.action or "").startswith("document "):
+            continue  # a per-document decision: shown above from document_decisions
         try:
             data = json.loads(a.data) if a.data else {}
         except ValueError:
             data = {}
+        if isinstance(data, dict):
+            data = {k: v for k, v in data.items() if v not in (None, "", [], {})}
         items.append(HistoryItem(a.created_at, "activity", f"{a.topic} · {a.action}",
                                  {"actor": email if a.category == "admin" else None, "result": a.result,
                                   "data": data if isinstance(data, dict) else {}}))
