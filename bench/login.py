@@ -10,6 +10,11 @@ does N sequential `POST /api/v2/barong/identity/sessions` over one keep-alive co
 with the configured parameters (timed in this process, one between every two logins so
 both see the same machine load), and their ratio. Target: ratio ≤ 1.2 — the hash is the
 price of a login; everything else should be noise.
+
+`--smtp sink` (default): mail goes over SMTP to a local aiosmtpd sink, and the bench waits
+for every "New Login" mail at the end (the background deliverer sends them; the login
+never waits on SMTP). `--smtp hang`: an SMTP server that accepts and never answers — the
+logins must cost the same. `--smtp none`: `.eml` files.
 """
 from __future__ import annotations
 
@@ -77,12 +82,57 @@ def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
     raise SystemExit("server did not start")
 
 
+class HangingSmtp:
+    """Accepts connections and never says a word (a hung SMTP server)."""
+
+    def __init__(self):
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                self.held.append(self.sock.accept()[0])
+            except OSError:
+                return
+
+    def close(self):
+        self.sock.close()
+        for c in self.held:
+            c.close()
+
+
+def smtp_server(kind: str):
+    """(host, port, sink or None, closer) for --smtp."""
+    if kind == "none":
+        return None, None, None, lambda: None
+    if kind == "hang":
+        hung = HangingSmtp()
+        return "127.0.0.1", hung.port, None, hung.close
+    sys.path.insert(0, str(ROOT))
+    from tests.live.harness import SmtpSink
+
+    sink = SmtpSink().start()
+    return sink.host, sink.port, sink, sink.stop
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=200, help="timed logins (default 200)")
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--workers", default="1", help="gunicorn workers (sequential client: 1 is enough)")
+    parser.add_argument("--smtp", choices=("sink", "hang", "none"), default="sink",
+                        help="where mail goes: an SMTP sink (default), a hung SMTP server, .eml files")
+    parser.add_argument("--mail-delivery", choices=("background", "inline"), default="background",
+                        help="BARONG_MAIL_DELIVERY: inline sends in the request, as before issue 18")
     args = parser.parse_args(argv)
+    smtp_host, smtp_port, sink, close_smtp = smtp_server(args.smtp)
 
     tmp = Path(tempfile.mkdtemp(prefix="barong-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("BARONG_") and k != "DATABASE_URL"}
@@ -90,6 +140,9 @@ def main(argv=None) -> None:
                BARONG_RATELIMIT_ENABLED="false", BARONG_UPLOADS_PATH=str(tmp / "uploads"),
                # gunicorn's sync worker closes every connection; the threaded worker keeps it alive
                GUNICORN_CMD_ARGS=os.environ.get("GUNICORN_CMD_ARGS", "--worker-class gthread --threads 2 --keep-alive 30"))
+    env["BARONG_MAIL_DELIVERY"] = args.mail_delivery
+    if smtp_host:
+        env.update(BARONG_SMTP_HOST=smtp_host, BARONG_SMTP_PORT=str(smtp_port), BARONG_SMTP_TIMEOUT="10")
     # schema from the models (create_all) so the bench does not depend on the migration being current
     setup = ("from app import app\nfrom barong.extensions import db\nfrom barong.services import seeding\nfrom barong.services.infra import unit_of_work\n"
              "with app.app_context():\n    db.create_all(); seeding.seed(); unit_of_work.commit()\n")
@@ -119,6 +172,13 @@ def main(argv=None) -> None:
             if i >= args.warmup:
                 latencies.append(elapsed)
         conn.close()
+        if sink is not None:  # every login's "New Login" mail arrives, none was waited for
+            started = time.perf_counter()
+            sink.wait_for(to=email, subject="New Login", count=args.warmup + args.n, timeout=120)
+            mails = f"{len(sink._match(email, 'New Login'))} 'New Login' mails delivered over SMTP " \
+                    f"(the last {time.perf_counter() - started:.1f} s after the last login)"
+        else:
+            mails = "hung SMTP server (accepts, never answers)" if args.smtp == "hang" else "mail as .eml files"
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -126,13 +186,16 @@ def main(argv=None) -> None:
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+        close_smtp()
     login = statistics.median(latencies)
     hashed = statistics.median(hashes)
-    print(f"logins: {args.n} sequential over one keep-alive connection, gunicorn workers={args.workers}")
+    print(f"logins: {args.n} sequential over one keep-alive connection, gunicorn workers={args.workers}, "
+          f"mail delivery {args.mail_delivery}")
     print(f"POST identity/sessions median: {login * 1000:.1f} ms (p90 "
           f"{statistics.quantiles(latencies, n=10)[-1] * 1000:.1f} ms)")
     print(f"one password hash median ({params}, {len(hashes)} samples): {hashed * 1000:.1f} ms")
     print(f"ratio login/hash: {login / hashed:.2f} (target <= 1.2)")
+    print(f"mail: {mails}")
 
 
 if __name__ == "__main__":
