@@ -13,7 +13,6 @@ from barong.services.accounts import otp, profiles
 from barong.services.infra.request_info import RequestInfo
 from barong.services.privacy import export as data_export
 from barong.web.account import bp
-from barong.web.forms import ActionForm
 from barong.web.support import render_page
 
 #: where a level's requirement is met, by label key
@@ -56,8 +55,7 @@ def home():
     return render_page("account/home.html", user=user, steps=checklist(user), asked=review_asks(user),
                        profile=own[-1] if own else None,
                        profile_entity=entities.profile(own[-1]) if own else None,
-                       recovery_left=otp.recovery_codes_left(user) if user.otp else None,
-                       export_form=ActionForm())
+                       recovery_left=otp.recovery_codes_left(user) if user.otp else None)
 
 
 @bp.post("/data-export")

@@ -261,6 +261,7 @@ TERMS = {
     "failed": lazy_pgettext("console", "failed"),
     "denied": lazy_pgettext("console", "denied"),
     "sent": lazy_pgettext("console", "sent"),
+    "delivered": lazy_pgettext("console", "delivered"),
     "mail_pending": lazy_pgettext("console", "mail_pending"),
     "mail_sent": lazy_pgettext("console", "mail_sent"),
     "mail_failed": lazy_pgettext("console", "mail_failed"),

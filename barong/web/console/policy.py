@@ -53,6 +53,11 @@ CAPABILITIES: dict[str, tuple[str | None, str | None, str, str]] = {
     "restrictions.destroy": ("destroy", "Restriction", "DELETE", API + "restrictions"),
     "whitelink.create": ("create", "Restriction", "POST", API + "restrictions/whitelink"),
     "levels.read": ("read", "Level", "GET", API + "levels"),
+    # issue 17: signed webhooks (barong.web.console.webhooks)
+    "webhooks.read": ("read", "Webhook", "GET", API + "webhooks"),
+    "webhooks.create": ("create", "Webhook", "POST", API + "webhooks"),
+    "webhooks.update": ("update", "Webhook", "PUT", API + "webhooks"),
+    "webhooks.destroy": ("destroy", "Webhook", "DELETE", API + "webhooks"),
     "activities.read": ("read", "Activity", "GET", API + "activities"),
     "activities.admin": ("read", "AdminActivity", "GET", API + "activities/admin"),
     # The event outbox has no admin API twin: it is an operator's view of the Event API,
