@@ -265,3 +265,15 @@ def test_dashboard_shows_reviewer_metrics_to_who_may_read_them(operator, console
     client = console(tech)
     body = client.get("/admin/").get_data(as_text=True)
     assert 'id="kyc-metrics"' not in body
+
+
+def test_queue_and_review_screen_in_russian(operator, console, identity_applicant):
+    user = identity_applicant(expire_days=10)
+    client = console(operator("compliance"))
+    queue = client.get("/admin/kyc?lang=ru").get_data(as_text=True)
+    assert "заявитель ожидает" in queue and "в срок" in queue and "Цель: решение в течение 24 ч." in queue
+    screen = client.get(f"/admin/kyc/{user.uid}?lang=ru").get_data(as_text=True)
+    for text in ("Стоит проверить внимательнее", "Подтвердить решение", "Запросить повторную загрузку",
+                 "Комментарий пользователю (необязательно)", "История"):
+        assert text in screen, text
+    assert "Confirm decision" not in screen and "Worth a second look" not in screen
