@@ -110,6 +110,8 @@ class ApiKeyCreateForm(FlaskForm):
     form_nonce = NonceField("api_key")
     algorithm = SelectField(_l("Algorithm"), choices=[("HS256", "HS256")], default="HS256")
     scope = StringField(_l("Scope (optional, comma-separated)"), validators=[Optional(), Length(max=255)])
+    allowed_ips = StringField(_l("Allowed IPs (optional)"), validators=[Optional(), Length(max=4096)])
+    expires_at = StringField(_l("Expires (optional)"), validators=[Optional(), Length(max=64)])
     totp_code = StringField(_l("2FA code"), validators=[required(), Length(max=16)])
 
 

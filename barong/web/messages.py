@@ -43,6 +43,8 @@ MESSAGES = {
     "identity.session.new_network": _l("You are signing in from a network this account has not used before. We "
                                        "sent you an email: approve the network with its link, then sign in again."),
     "identity.session.invalid_network_token": _l("This link is invalid, has expired or was already used."),
+    "allowed_ips.invalid": _l("Enter IP addresses or networks (CIDR) separated by commas, at most 50."),
+    "expires_at.invalid": _l("Enter a date or moment in the future, e.g. 2027-01-31 or 2027-01-31T12:00:00Z."),
     # confirmation / reset tokens
     "identity.user.active_or_doesnt_exist": _l("This email is already confirmed, or the account no longer "
                                                "exists."),
@@ -159,6 +161,8 @@ FIELDS = {
     "resource.api_key.invalid_totp": "totp_code",
     "kid.blank": "algorithm",
     "algorithm.inclusion": "algorithm",
+    "allowed_ips.invalid": "allowed_ips",
+    "expires_at.invalid": "expires_at",
     "resource.phone.invalid_num": "phone_number",
     "resource.phone.number_exist": "phone_number",
     "resource.phone.exists": "phone_number",

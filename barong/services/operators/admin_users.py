@@ -25,7 +25,7 @@ from sqlalchemy.orm import lazyload, selectinload
 
 from barong.errors import BarongError, NotFound, ValidationError
 from barong.extensions import db
-from barong.models import DataStorage, Label, Profile, User
+from barong.models import DataStorage, Label, Profile, User, utcnow
 from barong.services.access import abilities
 from barong.services.accounts import cooldown, identity, labels, users
 from barong.services.audit import admin_activities
@@ -237,6 +237,14 @@ def _list_options(extended: bool, kyc: bool = False):
 #: applies every admin/users filter to its applicants
 user_conditions = _conditions
 list_options = _list_options
+
+
+def locked_condition(permanent: bool = False):
+    """Users whose login is locked now (a temporary lock still running, or one that holds
+    until an operator or a password reset lifts it); `permanent`: only the latter."""
+    from barong.services.accounts.identity import PERMANENT_LOCK
+
+    return User.locked_until >= (PERMANENT_LOCK if permanent else utcnow())
 
 
 def count(conds: list) -> int:

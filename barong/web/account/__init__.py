@@ -7,6 +7,7 @@ bp = Blueprint("account", __name__, url_prefix="/accounts")
 
 from barong.web.account import identity, overview, security, verification, api_keys  # noqa: E402,F401
 from barong.web.account import passkeys  # noqa: E402,F401
+from barong.web.account import protection  # noqa: E402,F401
 
 
 @bp.context_processor

@@ -47,7 +47,9 @@ def api_keys_create():
         try:
             form_nonce.consume_for(form)
             key, secret = api_keys.create(current_user, form.algorithm.data, form.scope.data or None,
-                                          otp_code=form.totp_code.data.strip(), info=RequestInfo.current())
+                                          otp_code=form.totp_code.data.strip(), info=RequestInfo.current(),
+                                          allowed_ips=form.allowed_ips.data or None,
+                                          expires_at=form.expires_at.data or None)
         except BarongError as err:
             apply_error(form, err, default_field="totp_code")
         else:

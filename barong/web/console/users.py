@@ -41,7 +41,7 @@ STATE_CONSEQUENCES = {
 }
 SORTABLE = ("uid", "email", "role", "level", "state", "otp", "created_at", "updated_at")
 FILTER_FIELDS = ("q", "uid", "email", "role", "state", "level", "country", "range", "from", "to", "order_by",
-                 "ordering", "limit")
+                 "ordering", "limit", "locked")
 
 
 def _day_to_unix(raw: str | None, end: bool = False) -> int | None:
@@ -76,6 +76,9 @@ def users_index():
     error = None
     try:
         query, conds, f = admin_users.search_query(service_params(args))
+        if args.get("locked"):  # the console's list of locked accounts (issue 15)
+            locked = admin_users.locked_condition(permanent=args.get("locked") == "permanent")
+            query, conds = query.filter(locked), [*conds, locked]
     except BarongError as err:
         error, f = err.codes, {}
         query, conds = db.session.query(User).filter(User.id < 0), [User.id < 0]
