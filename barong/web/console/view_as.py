@@ -23,9 +23,18 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from flask import abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from barong.errors import BarongError
 from barong.extensions import db
@@ -33,7 +42,13 @@ from barong.services.accounts import required_actions, sessions
 from barong.services.infra.unit_of_work import durable
 from barong.services.operators import admin_users, view_as
 from barong.web.console import bp
-from barong.web.console.helpers import actor, console_requires, forbidden, is_htmx, refused
+from barong.web.console.helpers import (
+    actor,
+    console_requires,
+    forbidden,
+    is_htmx,
+    refused,
+)
 
 #: screen (URL segment) → the site's endpoint that renders it
 SCREENS = {
@@ -90,13 +105,17 @@ def view_as_url_for(endpoint: str, **values) -> str:
 
 @bp.app_context_processor
 def _view_as_context():
+    """In a viewed page: what the site's own pages get — the account blueprint's context
+    processors, which Flask runs only for requests of that blueprint (this one is the
+    console's) — plus the view's banner data and its `url_for`."""
     page = g.get("view_as_page")
     if page is None:
         return {"view_as": None}
-    from barong.web.console.policy import can_enter
-
-    return {"view_as": page, "url_for": view_as_url_for, "active_nav": page["endpoint"],
-            "can_enter_console": lambda: can_enter(current_user)}
+    ctx: dict = {}
+    for processor in current_app.template_context_processors.get("account", ()):
+        ctx.update(processor())
+    ctx.update({"view_as": page, "url_for": view_as_url_for, "active_nav": page["endpoint"]})
+    return ctx
 
 
 @contextmanager

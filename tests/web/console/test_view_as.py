@@ -101,7 +101,7 @@ def test_the_nav_links_stay_in_the_view_and_the_current_screen_is_marked(viewing
 
 
 def test_no_session_for_the_user_and_their_sessions_are_untouched(viewing, app):
-    me, client, user = viewing()
+    _me, client, user = viewing()
     _user_signed_in_elsewhere(app, user)
     before = _snapshot(user)
     assert len(before[0]) == 1
@@ -326,3 +326,21 @@ def test_whatever_an_account_view_flushes_is_rolled_back_only_the_audit_row_stay
     db.session.expire_all()
     assert db.session.get(User, user.id).username is None
     assert len(_rows(me, "view as user")) == 1
+
+
+def test_the_site_blueprints_context_processors_run_for_the_viewed_user(viewing, app, monkeypatch):
+    """The site's templates rely on the account blueprint's context processors, which Flask
+    runs only for that blueprint's requests: the view runs them, as the viewed user."""
+    _me, client, user = viewing()
+    seen = []
+
+    def probe():
+        from flask_login import current_user
+
+        seen.append(current_user.uid)
+        return {}
+
+    monkeypatch.setitem(app.template_context_processors, "account",
+                        [*app.template_context_processors.get("account", []), probe])
+    assert client.get(f"/admin/users/{user.uid}/view-as/sessions").status_code == 200
+    assert seen and set(seen) == {user.uid}
