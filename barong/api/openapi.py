@@ -53,6 +53,8 @@ def _error_responses(decl, area: str, method: str, has_path_args: bool, view, qu
             errors[404] = "record.not_found and <x>.doesnt_exist"
             # barong.services.accounts.required_actions: an operator made the user change the password / enrol 2FA
             errors[403] = "authz.required_action.change_password / enable_2fa: complete it first"
+            if area == "admin":  # BARONG_CONSOLE_REQUIRE_2FA (barong.authz._operator_2fa)
+                errors[403] += "; admin.2fa.required: the operator must enrol TOTP or a passkey first"
         elif has_path_args:
             errors[404] = "record.not_found"
     if method != "GET" and area in _AUTH_AREAS + ("management",):
