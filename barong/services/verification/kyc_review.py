@@ -68,14 +68,26 @@ def parse_queue_filters(params: dict | None) -> dict:
 
 
 def waiting_subquery(doc_type: str | None = None):
-    """`(user_id, since)` of every applicant with a document waiting for a decision (identity
-    documents and proofs of address alike): `since` is the oldest pending upload. Served by the
-    (review_state, user_id, created_at) index."""
-    q = (select(Document.user_id.label("user_id"), func.min(Document.created_at).label("since"))
-         .where(Document.review_state == "pending"))
+    """`(user_id, since)` of every applicant waiting for a review: a document (identity or proof of
+    address) in review state `pending` — `since` is the oldest pending upload, served by the
+    (review_state, user_id, created_at) index — and, as in the original, a user whose private
+    `document` label is `pending`/`replaced` without any document (set through the admin or
+    management API; `since` is the label's update). A user whose documents were all decided
+    (say, one sent back for a new upload) keeps `document: pending` but is not waiting."""
+    from sqlalchemy import exists, union_all
+
+    docs = select(Document.user_id.label("user_id"), Document.created_at.label("since")).where(
+        Document.review_state == "pending")
     if doc_type:
-        q = q.where(Document.doc_type == doc_type)
-    return q.group_by(Document.user_id).subquery("waiting")
+        docs = docs.where(Document.doc_type == doc_type)
+        rows = docs.subquery("pending_rows")
+    else:
+        legacy = select(Label.user_id.label("user_id"), Label.updated_at.label("since")).where(
+            Label.key == "document", Label.scope == "private", Label.value.in_(PENDING_VALUES),
+            ~exists().where(Document.user_id == Label.user_id))
+        rows = union_all(docs, legacy).subquery("pending_rows")
+    return (select(rows.c.user_id, func.min(rows.c.since).label("since"))
+            .group_by(rows.c.user_id).subquery("waiting"))
 
 
 def queue_query(params: dict | None = None, *, options: bool = True):
@@ -125,9 +137,14 @@ def sla_status(since, now=None) -> str:
 
 
 def is_pending(user: User) -> bool:
-    """Does `user` have a document (identity or proof of address) waiting for a decision?"""
-    return db.session.query(Document.id).filter(Document.user_id == user.id,
-                                                Document.review_state == "pending").first() is not None
+    """Is `user` waiting for a review: a document (identity or proof of address) pending a decision,
+    or — without any document — a `document` label pending/replaced (waiting_subquery)?"""
+    if db.session.query(Document.id).filter(Document.user_id == user.id,
+                                            Document.review_state == "pending").first() is not None:
+        return True
+    if db.session.query(Document.id).filter(Document.user_id == user.id).first() is not None:
+        return False
+    return user.private_labels().get("document") in PENDING_VALUES
 
 
 def next_pending(after: User | None = None, reviewer: User | None = None,

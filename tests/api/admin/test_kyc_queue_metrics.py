@@ -137,3 +137,17 @@ def test_kyc_metrics_in_openapi(client):
     assert {p["name"] for p in op["parameters"]} >= {"from", "to"}
     pending = doc["paths"]["/api/v2/barong/admin/users/documents/pending"]["get"]
     assert {p["name"] for p in pending["parameters"]} >= {"doc_type", "waiting_hours", "reviewer", "country", "level"}
+
+
+def test_a_label_set_without_documents_still_queues_the_user(api, make_user):
+    """As in the original: `document: pending` set through the admin/management API, no upload."""
+    from barong.services.accounts import labels
+
+    legacy = make_user()
+    labels.add(legacy, "document", "pending", scope="private")
+    unit_of_work.commit()
+    uploaded = _applicant(make_user)
+    client = api("superadmin")
+    assert [u["uid"] for u in client.get("/users/documents/pending").get_json()] == [legacy.uid, uploaded.uid]
+    assert [u["uid"] for u in client.get("/users/documents/pending?doc_type=Passport").get_json()] == [uploaded.uid]
+    assert kyc_review.is_pending(legacy)
