@@ -97,3 +97,26 @@ def test_api_key_abilities(make_user, role, fn, allowed):
             getattr(support_actions, fn)(user, key.kid, actor=actor)
         assert err.value.codes == ["admin.ability.not_permitted"]
         assert db.session.query(APIKey).filter_by(kid=key.kid).one().state == "active"
+
+
+def test_a_view_in_redis_expires_with_its_ttl(app, make_user):
+    """With BARONG_REDIS_URL the mark lives in Redis, with the view's TTL."""
+    import secrets
+
+    from tests.services.test_sessions import REDIS_URL, _redis_or_skip
+
+    _redis_or_skip()
+    app.config["BARONG_REDIS_URL"] = REDIS_URL
+    app.extensions.pop("barong_redis", None)
+    try:
+        support, user = make_user(role="support"), make_user()
+        sid = "test-" + secrets.token_hex(8)
+        view_as.start(support, user, sid)
+        assert view_as.current(sid).uid == user.uid
+        r = kv._redis()
+        ttl = r.ttl("barong:kv:" + view_as._key(sid))
+        assert 0 < ttl <= view_as.VIEW_SECONDS
+        view_as.leave(support, sid)
+        assert view_as.current(sid) is None and r.get("barong:kv:" + view_as._key(sid)) is None
+    finally:
+        app.extensions.pop("barong_redis", None)
