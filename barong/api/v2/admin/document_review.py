@@ -47,7 +47,7 @@ def _decision_entity(doc: Document) -> dict:
                          "admin.user.superadmin_change, admin.profiles.second_admin_approval"})
 @ability("update", document_review.SUBJECT)
 def document_decision(p):
-    doc = db.session.get(Document, p["id"])
+    doc = db.session.get(Document, p["id"]) if p.get("id") is not None else None
     if doc is None:
         raise NotFound("admin.kyc.document_doesnt_exist")
     document_review.decide_document(doc, current_user(), p["outcome"], reason=p.get("reason"),
