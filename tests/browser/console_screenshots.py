@@ -143,6 +143,15 @@ def docs_pages(applicant_uid: str) -> list[tuple[str, str]]:
     ]
 
 
+def _shrink(path: Path) -> None:
+    """The committed PNGs stay small: 256 colours (UI flat colours survive), optimised."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        small = im.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    small.save(path, optimize=True)
+
+
 def capture_docs(browser, app, base_url: str, out_dir: Path = DOCS_OUT) -> list[Path]:
     """The committed screenshots: user page, search, activities × 1280/390 px × en/ru."""
     demo = seed_demo(app)
@@ -169,6 +178,7 @@ def capture_docs(browser, app, base_url: str, out_dir: Path = DOCS_OUT) -> list[
                     page.wait_for_load_state("networkidle")
                     target = out_dir / f"{name}-{width}-{lang}.png"
                     page.screenshot(path=str(target), full_page=True)
+                    _shrink(target)
                     written.append(target)
             finally:
                 context.close()

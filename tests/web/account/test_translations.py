@@ -14,7 +14,10 @@ MO = ROOT / "translations/ru/LC_MESSAGES/messages.mo"
 
 
 def _ids(catalog) -> dict:
-    return {m.id if isinstance(m.id, str) else m.id[0]: m.string for m in catalog if m.id}
+    # keyed by (msgctxt, msgid): the console's pgettext("console", …) terms share msgids with
+    # the site; plural forms are a tuple from the .po reader, a list from the .mo reader
+    return {(m.context, m.id if isinstance(m.id, str) else m.id[0]):
+            m.string if isinstance(m.string, str) else tuple(m.string) for m in catalog if m.id}
 
 
 def test_every_message_of_the_site_has_a_russian_translation():
@@ -25,7 +28,7 @@ def test_every_message_of_the_site_has_a_russian_translation():
     for folder in (ROOT, ROOT / "templates/_macros"):
         for _name, _line, message, _comments, _context in extract_from_dir(
                 str(folder), method_map, options_map, keywords=keywords):
-            found.add(message if isinstance(message, str) else message[0])
+            found.add((_context, message if isinstance(message, str) else message[0]))
     translated = _ids(read_po(PO.open("rb")))
     missing = sorted(m for m in found if not translated.get(m))
     assert not missing, f"run the commands in babel.cfg and translate: {missing}"
