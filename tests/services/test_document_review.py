@@ -221,3 +221,60 @@ def test_catalogue_file_and_errors(tmp_path, app):
     path = tmp_path / "r.yml"
     path.write_text("identity: {required: [front_side]}\nreasons: []\n")
     assert kyc_reasons.load(path).required == ("front_side",)
+
+
+def test_identity_card_needs_its_back_side(make_user, reviewer):
+    user = make_user(private_labels={"email": "verified", "phone": "verified"})
+    front = _upload(user, "front_side", doc_type="Identity card")
+    selfie = _upload(user, "selfie", doc_type="Identity card")
+    for doc in (front, selfie):
+        document_review.decide_document(fresh(Document, doc.id), reviewer, "approve")
+    unit_of_work.commit()
+    user = fresh(User, user.id)
+    assert user.private_labels()["document"] == "pending"
+    slots = {r["slot"]: r for r in document_review.document_states(user)["identity"]["slots"]}
+    assert slots["back_side"] == {"slot": "back_side", "state": "missing", "reason": None, "reason_text": None,
+                                  "note": None, "upload": True, "document_id": None}
+    back = _upload(user, "back_side", doc_type="Identity card")
+    document_review.decide_document(fresh(Document, back.id), reviewer, "approve")
+    unit_of_work.commit()
+    assert fresh(User, user.id).private_labels()["document"] == "verified"
+
+
+def test_the_whole_applicant_decision_settles_every_pending_document(applicant, make_user):
+    user, front, selfie = applicant()
+    bill = documents.create_address(user, [("bill.pdf", b"%PDF-1.4 bill")], "GB", "1 Main St")[0]
+    unit_of_work.commit()
+    admin = make_user(role="admin")
+    kyc_review.decide(fresh(User, user.id), admin, "reject", reason="Blurred photo")
+    unit_of_work.commit()
+    docs = {d.id: d for d in db.session.query(Document).filter_by(user_id=user.id)}
+    assert {d.review_state for d in docs.values()} == {"rejected"}
+    assert docs[selfie.id].review_note == "Blurred photo" and docs[selfie.id].review_reason is None
+    assert [r.outcome for r in db.session.query(DocumentDecision).filter_by(user_id=user.id)] == ["reject"] * 3
+    labels = fresh(User, user.id).private_labels()
+    assert labels["document"] == "rejected" and labels["address"] == "rejected"
+    assert db.session.get(Document, bill.id).review_state == "rejected"
+    # the rejection mail carries the reviewer's reason (the label description)
+    updated = [e for e in _events("model.label.updated") if e["record"]["key"] == "document"]
+    assert updated[-1]["record"]["description"] == "Blurred photo"
+
+
+def test_migration_backfill_follows_the_labels(applicant, make_user, reviewer):
+    import importlib
+
+    from barong.services.accounts import labels
+
+    migration = importlib.import_module("migrations.versions.0003_kyc_document_review")
+    ok, front_ok, selfie_ok = applicant()
+    bad, front_bad, _ = applicant()
+    waiting, front_wait, _ = applicant()
+    labels.set_value(fresh(User, ok.id), "document", "verified")
+    labels.set_value(fresh(User, bad.id), "document", "rejected")
+    unit_of_work.commit()
+    migration.backfill(db.session.connection())
+    db.session.commit()
+    assert fresh(Document, front_ok.id).review_state == "approved"
+    assert fresh(Document, selfie_ok.id).review_state == "approved"
+    assert fresh(Document, front_bad.id).review_state == "rejected"
+    assert fresh(Document, front_wait.id).review_state == "pending"
