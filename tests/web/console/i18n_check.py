@@ -29,7 +29,7 @@ DATA = "\x00"  # stands for a translate="no" subtree inside an element's text
 
 #: words written the same way in the Russian console (abbreviations, product and protocol names)
 TECHNICAL = {"2FA", "UID", "ID", "IP", "API", "KYC", "CSV", "PDF", "JSON", "UTC", "RBAC", "SLA", "Email", "Kid",
-             "RabbitMQ", "Barong", "EN", "RU", "English", "B", "ACCEPT", "DROP", "ALL", "Enter", "TOTP", "SMS"}
+             "RabbitMQ", "Barong", "URL", "EN", "RU", "English", "B", "ACCEPT", "DROP", "ALL", "Enter", "TOTP", "SMS"}
 
 
 class Page(HTMLParser):
