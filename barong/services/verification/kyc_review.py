@@ -67,7 +67,7 @@ def parse_queue_filters(params: dict | None) -> dict:
     return out
 
 
-def waiting_subquery(doc_type: str | None = None):
+def waiting_subquery(doc_type: str | None = None, min_wait=None):
     """`(user_id, since)` of every applicant waiting for a review: a document (identity or proof of
     address) in review state `pending` — `since` is the oldest pending upload, served by the
     (review_state, user_id, created_at) index — and, as in the original, a user whose private
@@ -86,8 +86,26 @@ def waiting_subquery(doc_type: str | None = None):
             Label.key == "document", Label.scope == "private", Label.value.in_(PENDING_VALUES),
             ~exists().where(Document.user_id == Label.user_id))
         rows = union_all(docs, legacy).subquery("pending_rows")
-    return (select(rows.c.user_id, func.min(rows.c.since).label("since"))
-            .group_by(rows.c.user_id).subquery("waiting"))
+    grouped = select(rows.c.user_id, func.min(rows.c.since).label("since")).group_by(rows.c.user_id)
+    if min_wait is not None:  # waiting since at least `min_wait`
+        grouped = grouped.having(func.min(rows.c.since) <= min_wait)
+    return grouped.subquery("waiting")
+
+
+def _parts(params: dict | None):
+    """(filters, user conditions, waiting subquery) of the queue filters `params`."""
+    f = admin_users.parse_filters(params, ordering=False)
+    qf = parse_queue_filters(params)
+    conds = list(admin_users.user_conditions(f))
+    min_wait = None if qf["waiting_hours"] is None else utcnow() - timedelta(hours=qf["waiting_hours"])
+    waiting = waiting_subquery(qf["doc_type"], min_wait)
+    if qf["reviewer"]:
+        cutoff = utcnow() - CLAIM_TTL
+        if qf["reviewer"].lower() == "none":
+            conds.append(or_(User.review_claimed_by.is_(None), User.review_claimed_at < cutoff))
+        else:
+            conds += [User.review_claimed_by == qf["reviewer"].upper(), User.review_claimed_at >= cutoff]
+    return f, conds, waiting
 
 
 def queue_query(params: dict | None = None, *, options: bool = True):
@@ -96,33 +114,35 @@ def queue_query(params: dict | None = None, *, options: bool = True):
     from/to…) plus `doc_type`, `waiting_hours` (waiting at least that long) and `reviewer`
     (a uid holding a live claim, or `none`). The query yields users; `waiting.c.since` is the
     moment they have waited since. Raises 422 on a bad filter value."""
-    f = admin_users.parse_filters(params, ordering=False)
-    qf = parse_queue_filters(params)
-    conds = list(admin_users.user_conditions(f))
-    waiting = waiting_subquery(qf["doc_type"])
-    wconds = []
-    if qf["waiting_hours"] is not None:
-        wconds.append(waiting.c.since <= utcnow() - timedelta(hours=qf["waiting_hours"]))
-    if qf["reviewer"]:
-        cutoff = utcnow() - CLAIM_TTL
-        if qf["reviewer"].lower() == "none":
-            conds.append(or_(User.review_claimed_by.is_(None), User.review_claimed_at < cutoff))
-        else:
-            conds += [User.review_claimed_by == qf["reviewer"].upper(), User.review_claimed_at >= cutoff]
-    q = db.session.query(User).join(waiting, waiting.c.user_id == User.id).filter(*conds, *wconds)
+    f, conds, waiting = _parts(params)
+    q = db.session.query(User).join(waiting, waiting.c.user_id == User.id).filter(*conds)
     if options:
         q = q.options(*admin_users.list_options(f["extended"], kyc=f["extended"]))
     q = q.order_by(waiting.c.since.asc(), User.id.asc())
-    counted = select(func.count()).select_from(User).join(waiting, waiting.c.user_id == User.id).where(*conds, *wconds)
+    counted = select(func.count()).select_from(User).join(waiting, waiting.c.user_id == User.id).where(*conds)
     return q, waiting, counted
 
 
 def queue(params: dict | None = None, page: int = 1, limit: int = 25):
     """One page of the review queue → `(items, total)`; each item is `(user, since)`. The admin
-    API's `GET users/documents/pending` runs the same query (queue_query)."""
-    q, waiting, counted = queue_query(params)
-    rows = q.add_columns(waiting.c.since).limit(limit).offset((page - 1) * limit).all()
-    return [(u, since) for u, since in rows], db.session.execute(counted).scalar_one()
+    API's `GET users/documents/pending` lists the same page.
+
+    Without user filters the page is cut from the waiting list itself (ordered, limited, then
+    joined to its 25 users) and the total counted on it alone: the database never joins every
+    waiting applicant's user row. With user filters, queue_query's join."""
+    f, conds, waiting = _parts(params)
+    offset = (page - 1) * limit
+    if conds:
+        q, waiting, counted = queue_query(params)
+        rows = q.add_columns(waiting.c.since).limit(limit).offset(offset).all()
+        return [(u, since) for u, since in rows], db.session.execute(counted).scalar_one()
+    cut = (select(waiting.c.user_id, waiting.c.since).order_by(waiting.c.since.asc(), waiting.c.user_id.asc())
+           .limit(limit).offset(offset).subquery("page"))
+    rows = (db.session.query(User, cut.c.since).join(cut, cut.c.user_id == User.id)
+            .options(*admin_users.list_options(f["extended"], kyc=f["extended"]))
+            .order_by(cut.c.since.asc(), User.id.asc()).all())
+    total = db.session.execute(select(func.count()).select_from(waiting)).scalar_one()
+    return [(u, since) for u, since in rows], total
 
 
 def sla_status(since, now=None) -> str:

@@ -66,12 +66,11 @@ def _queue_filters():
                         "decision, oldest pending upload first; the console's queue lists the same.")
 @ability("read", "User")
 def users_pending_documents(p):
-    from barong.extensions import db
     from barong.services.verification import kyc_review
 
-    q, _, counted = kyc_review.queue_query(p)
+    rows, total = kyc_review.queue(p, page=p["page"], limit=p["limit"])
     serialize = entities.user_with_kyc if p.get("extended") else entities.user
-    return _respond(q, db.session.execute(counted).scalar_one(), p, serialize)
+    return paginated_response([u for u, _ in rows], total, p["page"], p["limit"], serialize)
 
 
 @bp.get("/users/<uid>")
