@@ -200,6 +200,10 @@ def from_env(env=None) -> dict:
         "BARONG_WEBAUTHN_PASSWORDLESS": _bool(env, "BARONG_WEBAUTHN_PASSWORDLESS", False),
         #: operators (a role that opens the console) must enrol TOTP or a passkey first
         "BARONG_CONSOLE_REQUIRE_2FA": _bool(env, "BARONG_CONSOLE_REQUIRE_2FA", True),
+        #: four-eyes approvals (services/operators/four_eyes.py): the actions a second operator must
+        #: approve, comma-separated; unset → config/barong.yml `four_eyes` (the shipped file: role_change)
+        "BARONG_FOUR_EYES": env.get("BARONG_FOUR_EYES"),
+        "BARONG_FOUR_EYES_TTL": _int(env, "BARONG_FOUR_EYES_TTL", 86400, minimum=60),
         "BARONG_EVENT_API_RABBITMQ_HOST": _str(env, "BARONG_EVENT_API_RABBITMQ_HOST", None),
         "BARONG_EVENT_API_RABBITMQ_PORT": _int(env, "BARONG_EVENT_API_RABBITMQ_PORT", 5672, minimum=1),
         "BARONG_EVENT_API_RABBITMQ_USERNAME": _str(env, "BARONG_EVENT_API_RABBITMQ_USERNAME", "guest"),
@@ -230,6 +234,8 @@ def test_config(tmp_path: Path, **overrides) -> dict:
         "BARONG_SECRET_KEY_BASE": "test-secret-key-base-with-enough-length-0123456789",
         # the suite's operators have no 2FA; tests/services/test_operator_2fa.py turns it on
         "BARONG_CONSOLE_REQUIRE_2FA": "false",
+        # existing tests change roles alone; tests/services/test_four_eyes.py turns approvals on
+        "BARONG_FOUR_EYES": "",
     }
     cfg = from_env(env)
     cfg.update(

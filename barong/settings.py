@@ -27,6 +27,9 @@ class BarongSettings:
     #: when true, an operator may not approve a profile they authored unless their role is
     #: in profile_verification_roles (reference/admin.md §9)
     profile_double_verification: bool = False
+    #: actions a second operator must approve (four-eyes; BARONG_FOUR_EYES overrides): role_change,
+    #: otp_reset, unban, permission_create/update/delete, restriction_create/update/delete
+    four_eyes: list = field(default_factory=list)
 
 
 def load_barong_settings(path: Path) -> BarongSettings:

@@ -1,6 +1,7 @@
 """All models, one module per entity."""
 from barong.models.activity import Activity
 from barong.models.api_key import APIKey
+from barong.models.approval_request import ApprovalRequest
 from barong.models.audit_chain import AuditChainHead, AuditVerification
 from barong.models.base import iso, utcnow
 from barong.models.comment import Comment
@@ -23,6 +24,7 @@ from barong.models.webhook import WebhookDelivery, WebhookEndpoint
 from barong.models.webauthn_credential import WebAuthnCredential
 
 __all__ = [
+    "ApprovalRequest",
     "AuditChainHead", "AuditVerification",
     "APIKey", "Activity", "Comment", "DataStorage", "Document", "DocumentDecision", "KVEntry", "KnownNetwork", "Label", "Level", "OutboxEvent",
     "PROFILE_STATES", "Permission", "Phone", "Profile", "Restriction", "ServiceAccount", "SessionRecord",

@@ -1,5 +1,6 @@
 """audit chain: activities.chain_seq / prev_hash / row_hash, audit_chain_heads,
-audit_verifications; signed webhooks: webhook_endpoints, webhook_deliveries (issue 17)
+audit_verifications; signed webhooks: webhook_endpoints, webhook_deliveries; four-eyes:
+approval_requests (issue 17)
 
 Revision ID: 0007
 Revises: 0006
@@ -90,6 +91,24 @@ def upgrade():
         batch_op.create_index('ix_webhook_deliveries_due', ['state', 'next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_webhook_deliveries_endpoint_id'), ['endpoint_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_webhook_deliveries_outbox_id'), ['outbox_id'], unique=False)
+    op.create_table(
+        'approval_requests',
+        sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+        sa.Column('action', sa.String(length=64), nullable=False),
+        sa.Column('params', sa.Text(), nullable=False),
+        sa.Column('target_uid', sa.String(length=32), nullable=True),
+        sa.Column('requested_by', sa.String(length=32), nullable=False),
+        sa.Column('state', sa.String(length=16), nullable=False),
+        sa.Column('decided_by', sa.String(length=32), nullable=True),
+        sa.Column('decided_at', sa.DateTime(), nullable=True),
+        sa.Column('note', sa.String(length=255), nullable=True),
+        sa.Column('expires_at', sa.DateTime(), nullable=False),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_approval_requests')),
+    )
+    with op.batch_alter_table('approval_requests', schema=None) as batch_op:
+        batch_op.create_index('ix_approval_requests_state_created', ['state', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_approval_requests_target_uid'), ['target_uid'], unique=False)
     link_existing(op.get_bind())
 
 
@@ -126,6 +145,7 @@ def link_existing(bind):
 
 
 def downgrade():
+    op.drop_table('approval_requests')
     op.drop_table('webhook_deliveries')
     op.drop_table('webhook_endpoints')
     with op.batch_alter_table('audit_verifications', schema=None) as batch_op:

@@ -12,6 +12,7 @@ from barong.models.profile import PROFILE_STATES
 from barong.services.access import abilities, permissions, restrictions
 from barong.services.accounts import profiles, users
 from barong.services.audit import admin_activities
+from barong.services.operators import four_eyes
 
 PERMISSION_VERBS = ("get", "post", "delete", "put", "head", "patch", "all")
 PERMISSION_ACTIONS = ("accept", "drop", "audit")
@@ -45,6 +46,8 @@ def create_permission(role: str, verb: str, path: str, action: str, topic: str |
         errors.append("admin.permission.role_doesnt_exist")
     if errors:
         raise BarongError(errors, 422)
+    four_eyes.hold("permission_create", actor, {"role": role, "verb": verb, "path": path, "action": action,
+                                                "topic": topic})
     perm = permissions.create(role, verb, path, action, topic)
     admin_activities.audit(actor, "permissions", "create", data=_perm_data(perm), audit=audit)
     return perm
@@ -53,6 +56,7 @@ def create_permission(role: str, verb: str, path: str, action: str, topic: str |
 def update_permission(perm: Permission, *, actor, audit: bool = True, **fields) -> Permission:
     """Update the given fields; no value checks (as Barong: action `all` is stored `ALL`)."""
     abilities.authorize(actor, "update", "Permission")
+    four_eyes.hold("permission_update", actor, {"id": perm.id, "fields": fields})
     before = _perm_data(perm)
     permissions.update(perm, **fields)
     admin_activities.audit(actor, "permissions", "update", data={**_perm_data(perm), "previous": before},
@@ -62,6 +66,7 @@ def update_permission(perm: Permission, *, actor, audit: bool = True, **fields) 
 
 def delete_permission(perm: Permission, *, actor, audit: bool = True) -> None:
     abilities.authorize(actor, "destroy", "Permission")
+    four_eyes.hold("permission_delete", actor, {"id": perm.id})
     data = _perm_data(perm)
     permissions.delete(perm)
     admin_activities.audit(actor, "permissions", "delete", data=data, audit=audit)
@@ -110,6 +115,8 @@ def create_restriction(category: str, scope: str, value: str, state: str | None 
     enabled), `admin.restriction.non_integer_code`, model errors (`value.invalid`, `value.taken`…)."""
     abilities.authorize(actor, "create", "Restriction")
     code = _check_restriction(code, category=category, scope=scope, state=state or None)
+    four_eyes.hold("restriction_create", actor, {"category": category, "scope": scope, "value": value,
+                                                 "state": state, "code": code})
     r = restrictions.create(category, scope, value, state or "enabled", code)
     admin_activities.audit(actor, "restrictions", "create", data=_restr_data(r), audit=audit)
     return r
@@ -120,6 +127,7 @@ def update_restriction(r, *, actor, audit: bool = True, **fields):
     abilities.authorize(actor, "update", "Restriction")
     checked = {k: fields.get(k) for k in ("category", "scope", "state")}
     fields["code"] = _check_restriction(fields.get("code"), **checked)
+    four_eyes.hold("restriction_update", actor, {"id": r.id, "fields": fields})
     before = _restr_data(r)
     restrictions.update(r, **fields)
     admin_activities.audit(actor, "restrictions", "update", data={**_restr_data(r), "previous": before},
@@ -129,6 +137,7 @@ def update_restriction(r, *, actor, audit: bool = True, **fields):
 
 def delete_restriction(r, *, actor, audit: bool = True) -> None:
     abilities.authorize(actor, "destroy", "Restriction")
+    four_eyes.hold("restriction_delete", actor, {"id": r.id})
     data = _restr_data(r)
     restrictions.delete(r)
     admin_activities.audit(actor, "restrictions", "delete", data=data, audit=audit)

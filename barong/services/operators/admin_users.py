@@ -29,6 +29,7 @@ from barong.models import DataStorage, Label, Profile, User, utcnow
 from barong.services.access import abilities
 from barong.services.accounts import cooldown, identity, labels, users
 from barong.services.audit import admin_activities
+from barong.services.operators import four_eyes
 
 SCOPE = "admin.user"
 #: columns `order_by` may name (secrets and internal bookkeeping excluded)
@@ -367,6 +368,11 @@ def update(user: User, state: str | None = None, otp: bool | None = None, email:
     if (value.strip().lower() == current.lower()) if field == "email" else (value == current):
         raise BarongError(f"{SCOPE}.{field}_no_change", 422)
     old = current
+    if field == "otp":
+        four_eyes.hold("otp_reset", actor, {"uid": user.uid, "field": "otp", "value": False}, target_uid=user.uid)
+    elif field == "state" and old == "banned":
+        four_eyes.hold("unban", actor, {"uid": user.uid, "field": "state", "value": str(value).strip()},
+                       target_uid=user.uid)
     if field == "state":
         value = str(value).strip()
         if len(value) > 32:
@@ -403,6 +409,7 @@ def change_role(user: User, role: str, *, actor, audit: bool = True) -> User:
         raise BarongError(f"{SCOPE}.role_no_change", 422)
     if not users.role_exists(role):
         raise ValidationError("role.doesnt_exist")
+    four_eyes.hold("role_change", actor, {"uid": user.uid, "role": role}, target_uid=user.uid)
     old, user.role = user.role, role
     db.session.flush()
     from barong.services.delivery import events

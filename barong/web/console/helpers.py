@@ -262,6 +262,8 @@ TERMS = {
     "denied": lazy_pgettext("console", "denied"),
     "sent": lazy_pgettext("console", "sent"),
     "delivered": lazy_pgettext("console", "delivered"),
+    "approved": lazy_pgettext("console", "approved"),
+    "expired": lazy_pgettext("console", "expired"),
     "mail_pending": lazy_pgettext("console", "mail_pending"),
     "mail_sent": lazy_pgettext("console", "mail_sent"),
     "mail_failed": lazy_pgettext("console", "mail_failed"),

@@ -53,6 +53,8 @@ CAPABILITIES: dict[str, tuple[str | None, str | None, str, str]] = {
     "restrictions.destroy": ("destroy", "Restriction", "DELETE", API + "restrictions"),
     "whitelink.create": ("create", "Restriction", "POST", API + "restrictions/whitelink"),
     "levels.read": ("read", "Level", "GET", API + "levels"),
+    # issue 17: four-eyes requests (each decision also needs the held action's own ability)
+    "approvals.read": ("read", "Ability", "GET", API + "approvals"),
     # issue 17: signed webhooks (barong.web.console.webhooks)
     "webhooks.read": ("read", "Webhook", "GET", API + "webhooks"),
     "webhooks.create": ("create", "Webhook", "POST", API + "webhooks"),

@@ -84,6 +84,7 @@ def pages(w) -> dict[str, list[str]]:
                                      "/admin/activities?category=admin", "/admin/activities?email=nobody@example.com"],
         "console.outbox_index": ["/admin/events", "/admin/events?state=failed"],
         "console.webhooks_index": ["/admin/webhooks"],
+        "console.approvals_index": ["/admin/approvals"],
         "console.users_view_as_home": [f"/admin/users/{u}/view-as"],
         "console.users_view_as_screen": [f"/admin/users/{u}/view-as/{s}" for s in _view_as_screens()],
     }
