@@ -67,7 +67,9 @@ def prepare(env: dict) -> dict:
     os.environ.update(env)
     from barong import create_app
     from barong.extensions import db
-    from barong.models import APIKey
+    from datetime import timedelta
+
+    from barong.models import APIKey, utcnow
     from barong.services import seeding
     from barong.services.accounts import labels, users
     from barong.services.infra import unit_of_work
@@ -92,7 +94,11 @@ def prepare(env: dict) -> dict:
         db.session.flush()
         api_secret = secrets.token_hex(16)
         key = APIKey(key_holder_account_id=user.id, key_holder_account_type="User", kid=secrets.token_hex(8),
-                     algorithm="HS256", state="active")
+                     algorithm="HS256", state="active",
+                     # a trading bot's key (issue 15): allow-listed (the bench client is on loopback) and
+                     # expiring; BENCH_KEY=plain: neither (the A/B comparison)
+                     **({} if os.environ.get("BENCH_KEY") == "plain" else
+                        {"allowed_ips": "127.0.0.0/8,203.0.113.0/24", "expires_at": utcnow() + timedelta(days=1)}))
         key.secret = api_secret
         key.scope = []
         db.session.add(key)

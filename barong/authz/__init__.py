@@ -246,8 +246,8 @@ class KeyInfo:
     state: str
     holder_type: str
     holder_id: int
-    #: ip_network tuple the key may be used from (None: anywhere) and its expiry (Unix time)
-    allowed: tuple | None = None
+    #: the stored allow-list (`a.b.c.d/32,10.0.0.0/8`; None: anywhere) and the expiry (Unix time)
+    allowed: str | None = None
     expires_at: float | None = None
 
 
@@ -262,7 +262,7 @@ def key_info(kid: str) -> KeyInfo | None:
         if key is None:
             return None
         return KeyInfo(key.id, key.kid, key.algorithm, key.secret, key.state, key.key_holder_account_type,
-                       key.key_holder_account_id, key_usage.parse_allowed(key.allowed_ips),
+                       key.key_holder_account_id, key.allowed_ips or None,
                        _utc_ts(key.expires_at) if key.expires_at is not None else None)
 
     return _api_keys.get(kid, load)

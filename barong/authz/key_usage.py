@@ -15,6 +15,7 @@ reason in a process, so a bot hammering with a dead key cannot flood the table.
 """
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import time
@@ -32,6 +33,8 @@ _last_refusal: dict[tuple[int, str], float] = {}
 
 
 def _reset() -> None:
+    ip_allowed.cache_clear()
+    parse_allowed.cache_clear()
     _last_noted.clear()
     _last_refusal.clear()
 
@@ -39,6 +42,7 @@ def _reset() -> None:
 caches.register(_reset)
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_allowed(raw: str | None) -> tuple | None:
     """The stored allow-list as ip_network objects (None: no allow-list)."""
     if not raw:
@@ -54,7 +58,11 @@ def parse_allowed(raw: str | None) -> tuple | None:
     return tuple(nets)
 
 
-def ip_allowed(allowed: tuple, ip: str) -> bool:
+@functools.lru_cache(maxsize=8192)
+def ip_allowed(raw: str, ip: str) -> bool:
+    """Is `ip` in the stored allow-list `raw` (cached by the two strings, whose hashes Python
+    keeps: a bot calls from the same address all day)?"""
+    allowed = parse_allowed(raw) or ()
     try:
         addr = ipaddress.ip_address(ip)
     except ValueError:
