@@ -27,6 +27,9 @@ def create_app(config: dict | None = None) -> Flask:
     register_error_handlers(app)
     register_request_hooks(app)
     register_cli(app)
+    from barong import request_path
+
+    request_path.install(app)  # last: the generic per-request path does only what a request needs
     return app
 
 

@@ -14,10 +14,16 @@ from flask import g
 from barong import authz
 
 
-def api_auth(view):
+def api_auth(view=None, *, load_entity: bool = True):
+    """`@api_auth`, or `@api_auth(load_entity=False)` for a view that can often answer from
+    the cached account alone (users/me): the ORM row is then loaded by `current_user()`
+    when the view asks for it."""
+    if view is None:
+        return functools.partial(api_auth, load_entity=load_entity)
+
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        caller = authz.in_process()
+        caller = authz.in_process(load_entity=load_entity)
         g.caller = caller
         g.current_user = caller.account
         return view(*args, **kwargs)
@@ -27,4 +33,13 @@ def api_auth(view):
 
 
 def current_user():
-    return g.current_user
+    """The caller's ORM User / ServiceAccount (loaded now when the guard left it unloaded)."""
+    account = g.current_user
+    if isinstance(account, authz.Account):
+        from barong.errors import BarongError
+
+        entity = account.entity()
+        if entity is None:  # deleted between the two reads
+            raise BarongError("authz.invalid_session", 401)
+        g.current_user = g.caller.account = account = entity
+    return account

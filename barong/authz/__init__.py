@@ -499,8 +499,18 @@ def gateway(method: str, path: str) -> str | None:
     return access_tokens.mint(caller.account, step_up(caller))
 
 
-def in_process() -> Caller:
-    """The same decision for a `resource/` or `admin/` request served here directly."""
+def entity_work_due(account) -> bool:
+    """Is there work on the ORM row to do before the request goes on (a security cooldown
+    that is over)?"""
+    until = getattr(account, "cooldown_until", None)
+    return until is not None and until <= time.time()
+
+
+def in_process(load_entity: bool = True) -> Caller:
+    """The same decision for a `resource/` or `admin/` request served here directly.
+
+    `load_entity=False` leaves `caller.account` the cached Account when nothing is due for
+    the ORM row (barong.api.auth.current_user loads it when the view asks for it)."""
     path = request.path.lstrip("/")
     if not g.get("_authz_restrictions_checked"):
         check_restrictions(path)
@@ -508,6 +518,8 @@ def in_process() -> Caller:
     _required_actions(caller, request.method, path)
     authorize(caller, request.method, path)
     _operator_2fa(caller, path)
+    if not load_entity and not entity_work_due(caller.account):
+        return caller
     entity = caller.account.entity()
     if entity is None:  # deleted between the two reads
         raise BarongError("authz.invalid_session", 401)

@@ -7,7 +7,9 @@ whitelink path (barong.services.access.restrictions.WHITELINK_PATH, inside `chec
 """
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask
+
+from barong import flaskctx
 
 #: endpoints whose requests are never refused by a restriction
 EXEMPT_ENDPOINTS = frozenset({"static", "jwks_well_known", "public.jwks"})
@@ -17,14 +19,15 @@ LOGIN_ENDPOINT_PREFIX = "account.login"
 
 
 def enforce_restrictions() -> None:
-    path = request.path
-    if path.startswith("/api/v2/auth/") or path == "/api/v2/auth" or request.endpoint in EXEMPT_ENDPOINTS:
+    req = flaskctx.request()  # every request passes here: no LocalProxy
+    path, endpoint = req.path, req.endpoint
+    if path.startswith("/api/v2/auth/") or path == "/api/v2/auth" or endpoint in EXEMPT_ENDPOINTS:
         return
     from barong.authz import check_restrictions
 
-    login = request.method == "POST" and (request.endpoint or "").startswith(LOGIN_ENDPOINT_PREFIX)
+    login = req.method == "POST" and (endpoint or "").startswith(LOGIN_ENDPOINT_PREFIX)
     check_restrictions(path.lstrip("/"), login=login)
-    g._authz_restrictions_checked = True
+    flaskctx.g()._authz_restrictions_checked = True
 
 
 def init_app(app: Flask) -> None:

@@ -45,7 +45,9 @@ from barong.services.infra import caches
 MISSING = object()
 AUTHZ = "authz"
 ACCOUNTS = "accounts"
-CHANNELS = (AUTHZ, ACCOUNTS)
+#: users' own entities served from a cache (barong.api.user_bodies: the `users/me` body)
+ENTITIES = "entities"
+CHANNELS = (AUTHZ, ACCOUNTS, ENTITIES)
 _all: list["ProcessCache"] = []
 
 #: the Redis counter is read at most this often per channel and process (seconds): the

@@ -56,6 +56,8 @@ def select_locale() -> str:
 
 def remember_requested_language(response):
     """after_request: keep a `?lang=` choice in the cookie."""
+    if b"lang" not in request.query_string:  # every request passes here: parse the query only when it may hold one
+        return response
     lang = requested_language()
     if lang and request.cookies.get(COOKIE) != lang:
         response.set_cookie(COOKIE, lang, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True)

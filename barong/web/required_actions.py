@@ -8,6 +8,8 @@ from flask import Flask, flash, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from barong import flaskctx
+
 #: where each action is done, and the endpoints that belong to doing it
 PAGES = {
     "change_password": ("account.password_change", {"account.password_change", "account.password_strength_hint"}),
@@ -27,8 +29,9 @@ MESSAGES = {
 
 
 def lead_to_required_action():
-    endpoint = request.endpoint
-    if endpoint is None or endpoint in OPEN or request.path.startswith("/api/"):
+    req = flaskctx.request()  # every request passes here: no LocalProxy
+    endpoint = req.endpoint
+    if endpoint is None or endpoint in OPEN or req.path.startswith("/api/"):
         return None
     if not current_user.is_authenticated:
         return None

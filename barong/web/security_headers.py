@@ -42,22 +42,31 @@ def content_security_policy(captcha: str | None = None) -> str:
             "frame-ancestors 'none'")
 
 
+def _setdefault(headers, present: set, name: str, value: str) -> None:
+    """`headers.setdefault(name, value)` for a name given in lower case in `present`;
+    werkzeug's own raises and catches a KeyError for every absent header."""
+    if name.lower() not in present:
+        headers.add(name, value)
+
+
 def init_app(app: Flask) -> None:
     @app.after_request
     def _security_headers(response):
         headers = response.headers
-        headers.setdefault("X-Content-Type-Options", "nosniff")
+        present = {key.lower() for key, _ in headers}
+        _setdefault(headers, present, "X-Content-Type-Options", "nosniff")
         path = flaskctx.request().path
         if path.startswith("/api/v2/auth"):
             return response
         config = flaskctx.app().config
         if str(config.get("BARONG_DOMAIN") or "").lower().startswith("https://"):
-            headers.setdefault("Strict-Transport-Security", HSTS)
+            _setdefault(headers, present, "Strict-Transport-Security", HSTS)
         if response.mimetype == "text/html":
-            headers.setdefault("Content-Security-Policy", content_security_policy(config.get("BARONG_CAPTCHA")))
-            headers.setdefault("X-Frame-Options", "DENY")
-            headers.setdefault("Referrer-Policy", "same-origin")
-            headers.setdefault("Cache-Control", "no-store")
+            _setdefault(headers, present, "Content-Security-Policy",
+                        content_security_policy(config.get("BARONG_CAPTCHA")))
+            _setdefault(headers, present, "X-Frame-Options", "DENY")
+            _setdefault(headers, present, "Referrer-Policy", "same-origin")
+            _setdefault(headers, present, "Cache-Control", "no-store")
         elif path.startswith(_PRIVATE) and not path.startswith(_PUBLIC_API):
-            headers.setdefault("Cache-Control", "no-store")  # JSON, CSV exports, files
+            _setdefault(headers, present, "Cache-Control", "no-store")  # JSON, CSV exports, files
         return response

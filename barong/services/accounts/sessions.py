@@ -216,7 +216,8 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _cookie(response):
         # every request passes here; only a login or logout has a cookie to write
-        value, clear = g.get("_barong_set_cookie"), g.get("_barong_clear_cookie")
+        state = flaskctx.g().__dict__
+        value, clear = state.get("_barong_set_cookie"), state.get("_barong_clear_cookie")
         if not (value or clear):
             return response
         name = app.config["BARONG_SESSION_NAME"]

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask import g, jsonify, send_file
 
-from barong.api import entities
+from barong import authz
+from barong.api import entities, user_bodies
 from barong.api.auth import api_auth
 from barong.api.pagination import respond
 from barong.api.params import UNIX_SECONDS, Param, document, no_content, use_params
@@ -18,9 +19,12 @@ SCOPE = "resource.user"
 
 
 @bp.get("/users/me")
-@api_auth
+@api_auth(load_entity=False)
 @document(summary="Returns current user")
 def users_me():
+    account = g.current_user
+    if isinstance(account, authz.Account) and account.is_user:  # the cached body (barong/api/user_bodies.py)
+        return jsonify(user_bodies.user_full(account.id, lambda: entities.user_full(me())))
     return jsonify(entities.user_full(me()))
 
 
