@@ -74,7 +74,7 @@ def waiting_subquery(doc_type: str | None = None, min_wait=None):
     `document` label is `pending`/`replaced` without any document (set through the admin or
     management API; `since` is the label's update). A user whose documents were all decided
     (say, one sent back for a new upload) keeps `document: pending` but is not waiting."""
-    from sqlalchemy import exists, union_all
+    from sqlalchemy import union_all
 
     docs = select(Document.user_id.label("user_id"), Document.created_at.label("since")).where(
         Document.review_state == "pending")
@@ -84,7 +84,9 @@ def waiting_subquery(doc_type: str | None = None, min_wait=None):
     else:
         legacy = select(Label.user_id.label("user_id"), Label.updated_at.label("since")).where(
             Label.key == "document", Label.scope == "private", Label.value.in_(PENDING_VALUES),
-            ~exists().where(Document.user_id == Label.user_id))
+            # NOT IN (a hashed subplan: one pass over the documents' user_id index) rather than NOT
+            # EXISTS, which the planner runs as one index probe per pending label
+            Label.user_id.notin_(select(Document.user_id)))
         rows = union_all(docs, legacy).subquery("pending_rows")
     grouped = select(rows.c.user_id, func.min(rows.c.since).label("since")).group_by(rows.c.user_id)
     if min_wait is not None:  # waiting since at least `min_wait`
@@ -127,22 +129,27 @@ def queue(params: dict | None = None, page: int = 1, limit: int = 25):
     """One page of the review queue → `(items, total)`; each item is `(user, since)`. The admin
     API's `GET users/documents/pending` lists the same page.
 
-    Without user filters the page is cut from the waiting list itself (ordered, limited, then
-    joined to its 25 users) and the total counted on it alone: the database never joins every
-    waiting applicant's user row. With user filters, queue_query's join."""
+    The page is cut from the waiting list itself — (user_id, since) pairs, narrowed by the user
+    filters through a semi-join on `users` (index-backed conditions, no user row fetched),
+    ordered and limited — and only its rows are joined to their users; the total is a window
+    count over the same list, so it is built once."""
     f, conds, waiting = _parts(params)
     offset = (page - 1) * limit
+    narrowed = select(waiting.c.user_id, waiting.c.since)
     if conds:
-        q, waiting, counted = queue_query(params)
-        rows = q.add_columns(waiting.c.since).limit(limit).offset(offset).all()
-        return [(u, since) for u, since in rows], db.session.execute(counted).scalar_one()
-    cut = (select(waiting.c.user_id, waiting.c.since).order_by(waiting.c.since.asc(), waiting.c.user_id.asc())
-           .limit(limit).offset(offset).subquery("page"))
-    rows = (db.session.query(User, cut.c.since).join(cut, cut.c.user_id == User.id)
+        narrowed = narrowed.where(waiting.c.user_id.in_(select(User.id).where(*conds)))
+    listed = narrowed.subquery("listed")
+    # the total rides along as a window count: the waiting list is built once per page
+    cut = (select(listed.c.user_id, listed.c.since, func.count().over().label("total"))
+           .order_by(listed.c.since.asc(), listed.c.user_id.asc()).limit(limit).offset(offset).subquery("page"))
+    rows = (db.session.query(User, cut.c.since, cut.c.total).join(cut, cut.c.user_id == User.id)
             .options(*admin_users.list_options(f["extended"], kyc=f["extended"]))
             .order_by(cut.c.since.asc(), User.id.asc()).all())
-    total = db.session.execute(select(func.count()).select_from(waiting)).scalar_one()
-    return [(u, since) for u, since in rows], total
+    if rows:
+        total = int(rows[0][2])
+    else:  # a page past the end carries no count
+        total = db.session.execute(select(func.count()).select_from(listed)).scalar_one()
+    return [(u, since) for u, since, _ in rows], total
 
 
 def sla_status(since, now=None) -> str:
