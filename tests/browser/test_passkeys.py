@@ -145,3 +145,38 @@ def test_wrong_key_sent_to_the_server_is_refused(app, localhost_server, browser,
         assert db.session.query(Activity).filter_by(user_id=owner.id, action="login::2fa", result="failed").count() == 1
     finally:
         context.close()
+
+
+def test_passwordless_sign_in_when_enabled(app, localhost_server, browser, make_user):
+    """BARONG_WEBAUTHN_PASSWORDLESS: the login page offers "Sign in with a passkey" (a
+    discoverable credential, user verified by the authenticator) — no password typed."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    user = make_user()
+    db.session.commit()
+    base = localhost_server
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        cdp, authenticator = _virtual_authenticator(page)
+        page.goto(f"{base}/accounts/login")
+        sign_in(page, user.email, DEFAULT_PASSWORD)
+        page.wait_for_url(lambda url: "/login" not in url)
+        app.config["BARONG_WEBAUTHN_PASSWORDLESS"] = True  # (the helper above clicks the one "Sign in" button)
+        page.goto(f"{base}/accounts/security/passkeys")
+        page.get_by_label("Name").fill("Resident key")
+        page.get_by_label("Your password").fill(DEFAULT_PASSWORD)
+        page.get_by_role("button", name="Add a passkey").click()
+        expect(page.get_by_role("heading", name="Save your recovery codes")).to_be_visible()
+        creds = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]
+        assert creds[0]["isResidentCredential"] is True
+        page.goto(f"{base}/accounts/")
+        page.get_by_role("button", name="Sign out").first.click()
+        page.wait_for_url("**/accounts/login")
+        page.get_by_role("button", name="Sign in with a passkey").click()
+        page.wait_for_url(lambda url: "/login" not in url)
+        expect(page.get_by_text("You are signed in.")).to_be_visible()
+        db.session.expire_all()
+        assert db.session.query(SessionRecord).filter_by(uid=user.uid).one().amr == "webauthn"
+    finally:
+        context.close()
