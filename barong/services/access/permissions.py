@@ -46,11 +46,20 @@ def decide(role: str, method: str, path: str) -> Decision:
     """Barong's RBAC: rows of the role whose verb is the method or ALL and whose path
     prefixes `path` (no leading slash). Any DROP, or no ACCEPT, denies; AUDIT alone does
     not grant access."""
+    return decide_rows(rules_for(role), method, path)
+
+
+def decide_rows(rows, method: str, path: str, trace: list | None = None) -> Decision:
+    """`decide` over given (verb, path, action, topic) rows — the gateway's rows, or a
+    proposed table (barong.authz.explain's dry-run); `trace` collects the matching rows."""
     accept = drop = audit = False
     audit_topic = None
     method = method.upper()
-    for verb, prefix, action, topic in rules_for(role):
+    for row in rows:
+        verb, prefix, action, topic = row[:4]
         if (verb == method or verb == "ALL") and path.startswith(prefix):
+            if trace is not None:
+                trace.append(row)
             if action == "ACCEPT":
                 accept = True
             elif action == "DROP":

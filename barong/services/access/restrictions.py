@@ -62,11 +62,11 @@ def _first_match(scopes: dict, ip: str, geo: dict):
         if not rows:
             continue
         if scope == "all":
-            return rows[0][1]
+            return scope, "all", rows[0][1]
         if scope == "ip":
             for value, code in rows:
                 if value == ip:
-                    return code
+                    return scope, value, code
         elif scope == "ip_subnet":
             try:
                 addr = ipaddress.ip_address(ip)
@@ -74,7 +74,7 @@ def _first_match(scopes: dict, ip: str, geo: dict):
                 continue
             for net, code in rows:
                 if net.version == addr.version and addr in net:
-                    return code
+                    return scope, str(net), code
         else:
             if "geo" not in geo:
                 from barong.services.infra import geoip
@@ -85,7 +85,27 @@ def _first_match(scopes: dict, ip: str, geo: dict):
                 name = name.casefold()
                 for value, code in rows:
                     if value == name:
-                        return code
+                        return scope, value, code
+    return None
+
+
+def hit(ip: str, path: str, login: bool = False) -> tuple[str, str, str, int] | None:
+    """The restriction deciding a request from `ip` to `path`: (category, scope, value,
+    code), a whitelist match included; None when none applies. `check` and the authz
+    explain (barong.authz.explain) both ask this."""
+    groups = enabled()
+    if not groups or path == WHITELINK_PATH:
+        return None
+    geo: dict = {}
+    for category in CATEGORY_ORDER:
+        scopes = groups.get(category)
+        if not scopes:
+            continue
+        if category == "blocklogin" and not (login or path == SESSIONS_PATH):
+            continue
+        found = _first_match(scopes, ip, geo)
+        if found is not None:
+            return (category, *found)
     return None
 
 
@@ -96,22 +116,9 @@ def check(ip: str, path: str, login: bool = False) -> None:
     restriction's code as status. A whitelist match ends the check; blocklogin only
     refuses the sessions path (or `login=True`, the web login form).
     """
-    groups = enabled()
-    if not groups or path == WHITELINK_PATH:
-        return
-    geo: dict = {}
-    for category in CATEGORY_ORDER:
-        scopes = groups.get(category)
-        if not scopes:
-            continue
-        if category == "blocklogin" and not (login or path == SESSIONS_PATH):
-            continue
-        code = _first_match(scopes, ip, geo)
-        if code is None:
-            continue
-        if category == "whitelist":
-            return
-        raise BarongError(f"authz.restrict.{category}", code)
+    found = hit(ip, path, login)
+    if found is not None and found[0] != "whitelist":
+        raise BarongError(f"authz.restrict.{found[0]}", found[3])
 
 
 _VALUE_TAKEN = {name: (lambda: ValidationError("value.taken"))

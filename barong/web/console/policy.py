@@ -55,6 +55,7 @@ CAPABILITIES: dict[str, tuple[str | None, str | None, str, str]] = {
     "levels.read": ("read", "Level", "GET", API + "levels"),
     # issue 17: four-eyes requests (each decision also needs the held action's own ability)
     "approvals.read": ("read", "Ability", "GET", API + "approvals"),
+    "authz.explain": ("read", "Permission", "GET", API + "authz/explain"),
     # issue 17: signed webhooks (barong.web.console.webhooks)
     "webhooks.read": ("read", "Webhook", "GET", API + "webhooks"),
     "webhooks.create": ("create", "Webhook", "POST", API + "webhooks"),

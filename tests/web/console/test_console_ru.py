@@ -85,6 +85,9 @@ def pages(w) -> dict[str, list[str]]:
         "console.outbox_index": ["/admin/events", "/admin/events?state=failed"],
         "console.webhooks_index": ["/admin/webhooks"],
         "console.approvals_index": ["/admin/approvals"],
+        "console.authz_index": ["/admin/authz", "/admin/authz?role=member&verb=GET&path=api/v2/x"
+                                "&dry_kind=permission&dry_op=create&dry_role=member&dry_verb=GET&dry_path=api/v2"
+                                "&dry_action=DROP"],
         "console.users_view_as_home": [f"/admin/users/{u}/view-as"],
         "console.users_view_as_screen": [f"/admin/users/{u}/view-as/{s}" for s in _view_as_screens()],
     }
