@@ -388,3 +388,17 @@ def test_regenerate_recovery_codes_with_totp_and_with_passkey(app, client, make_
     opts = client.post(f"{I}/sessions/reauth/options", headers=h).get_json()
     resp = client.post(f"{R}/otp/recovery_codes", headers=h, json={"webauthn_assertion": authn.get(opts)})
     assert resp.status_code == 201 and not set(resp.get_json()["recovery_codes"]) & set(new)
+
+
+def test_passwordless_login_from_a_new_network_is_refused(app, client, passkey_user, mailbox):
+    """New-network approval (BARONG_LOGIN_NEW_NETWORK_APPROVAL) holds for a passkey alone too."""
+    user, authn = passkey_user  # registered from 127.0.0.1: the account's known network
+    app.config["BARONG_WEBAUTHN_PASSWORDLESS"] = True
+    app.config["BARONG_LOGIN_NEW_NETWORK_APPROVAL"] = True
+    away = {"REMOTE_ADDR": "198.51.100.7"}
+    opts = client.post(f"{I}/sessions/webauthn/options", json={}, environ_base=away).get_json()
+    resp = client.post(f"{I}/sessions/webauthn", json={"webauthn_assertion": authn.get(opts)}, environ_base=away)
+    assert resp.status_code == 403 and resp.get_json() == {"errors": ["identity.session.new_network"]}
+    assert db.session.query(SessionRecord).filter_by(uid=user.uid).count() == 0
+    opts = client.post(f"{I}/sessions/webauthn/options", json={}).get_json()
+    assert client.post(f"{I}/sessions/webauthn", json={"webauthn_assertion": authn.get(opts)}).status_code == 201

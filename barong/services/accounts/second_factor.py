@@ -100,6 +100,10 @@ def passwordless_login(assertion, info: RequestInfo):
     if user.state not in ("active", "pending"):
         durable(identity._login_failed, user.id, "login::webauthn", "Your account is not active", info)
         raise BarongError("identity.session.not_active", 401)
+    from barong.services.accounts import cooldown, networks
+
+    networks.check_login(user, info)  # new-network approval holds for a passkey alone too
+    cooldown.expire_due(user)
     activities.record(user, "session", "login::webauthn", "succeed", info)
     session = sessions.open_session(user, info, amr=("webauthn",))
     events.emit("system.session.create",
