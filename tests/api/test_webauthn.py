@@ -402,3 +402,18 @@ def test_passwordless_login_from_a_new_network_is_refused(app, client, passkey_u
     assert db.session.query(SessionRecord).filter_by(uid=user.uid).count() == 0
     opts = client.post(f"{I}/sessions/webauthn/options", json={}).get_json()
     assert client.post(f"{I}/sessions/webauthn", json={"webauthn_assertion": authn.get(opts)}).status_code == 201
+
+
+def test_rp_id_and_origin_follow_the_domain_or_their_overrides(app, client, passkey_user):
+    from barong.services.accounts import webauthn
+
+    app.config["BARONG_DOMAIN"] = "https://exchange.example.com"
+    assert (webauthn.rp_id(), webauthn.origin()) == ("exchange.example.com", "https://exchange.example.com")
+    app.config.update(BARONG_WEBAUTHN_RP_ID="example.com", BARONG_WEBAUTHN_ORIGIN="https://auth.example.com/")
+    assert (webauthn.rp_id(), webauthn.origin()) == ("example.com", "https://auth.example.com")
+    user, authn = passkey_user  # registered for 127.0.0.1: another RP's answer is refused
+    opts = _login_options(client, user.email)
+    assert opts["publicKey"]["rpId"] == "example.com"
+    resp = client.post(f"{I}/sessions", json={"email": user.email, "password": DEFAULT_PASSWORD,
+                                              "webauthn_assertion": authn.get(opts)})
+    assert resp.status_code == 403 and resp.get_json() == {"errors": ["identity.session.invalid_webauthn"]}
