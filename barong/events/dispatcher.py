@@ -150,6 +150,24 @@ class Dispatcher:
                 db.session.remove()
         return total
 
+    def expire_cooldowns(self) -> int:
+        """Once a minute as well: remove the `security: cooldown` labels whose cooldown ended
+        (`flask security expire-cooldowns`; the authz check stops applying them on time anyway)."""
+        from barong.services.accounts import cooldown
+        from barong.services.infra import unit_of_work
+
+        with self.app.app_context():
+            try:
+                n = cooldown.sweep()
+                unit_of_work.commit()
+                return n
+            except Exception:
+                log.exception("cooldown sweep failed")
+                db.session.rollback()
+                return 0
+            finally:
+                db.session.remove()
+
     def retry_mail(self) -> int:
         from barong.services.delivery import mail
 
@@ -180,6 +198,7 @@ class Dispatcher:
             while not self.stop.is_set():
                 if time.monotonic() >= self._next_mail_retry:
                     self.retry_mail()
+                    self.expire_cooldowns()
                     self._next_mail_retry = time.monotonic() + self.mail_retry_interval
                 try:
                     result = self.run_once()

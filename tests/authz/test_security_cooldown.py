@@ -146,3 +146,19 @@ def test_the_pseudo_role_is_no_role(app, make_user):
     user, admin = make_user(), make_user(role="superadmin")
     with pytest.raises(ValidationError):
         admin_users.change_role(user, cooldown.COOLDOWN_ROLE, actor=admin)
+
+
+def test_the_events_dispatcher_sweeps_them(app, make_user):
+    """The dispatcher's once-a-minute pass runs the sweeper too."""
+    from barong.events.dispatcher import Dispatcher
+
+    user = make_user()
+    cooldown.start(db.session.get(User, user.id), "password change")
+    fresh = db.session.get(User, user.id)
+    fresh.security_cooldown_until = fresh.security_cooldown_until.replace(year=2000)
+    unit_of_work.commit()
+    dispatcher = Dispatcher.__new__(Dispatcher)  # no broker needed for this pass
+    dispatcher.app = app
+    assert dispatcher.expire_cooldowns() == 1
+    labels, fresh = _labels(user.uid)
+    assert ("security", "cooldown", "private") not in labels
