@@ -221,3 +221,32 @@ def test_concurrent_uses_of_one_mail_act_once(app, make_user, approval, mailbox,
     u = user_by_email(user.email)
     approved, locked = "198.51.0.0/16" in known(user), u.locked_until is not None
     assert approved != locked
+
+
+def test_links_single_use_with_the_redis_kv(app, make_user, approval, mailbox):
+    """With BARONG_REDIS_URL the link records and the single-use mark live in Redis (SET NX)."""
+    from barong.services.infra.request_info import RequestInfo
+    from barong.errors import BarongError
+    from tests.services.test_sessions import REDIS_URL, _redis_or_skip
+
+    _redis_or_skip()
+    app.config["BARONG_REDIS_URL"] = REDIS_URL
+    app.extensions.pop("barong_redis", None)
+    try:
+        user = make_user()
+        info = RequestInfo(AWAY, "pytest")
+        networks._remember(user, "network", "203.0.0.0/16")
+        networks._request_approval(user.id, "network", "198.51.0.0/16", info)
+        from barong.services.infra import unit_of_work
+
+        unit_of_work.commit()
+        t = links(mailbox(user.email)[-1])
+        networks.approve(t["approve"], info)
+        with pytest.raises(BarongError) as err:
+            networks.deny(t["deny"], info)
+        assert err.value.codes == ["identity.session.invalid_network_token"]
+        from barong.services.infra import kv
+
+        assert kv.get(f"network_link:{t['approve']}") is None  # stored under the hash only
+    finally:
+        app.extensions.pop("barong_redis", None)
