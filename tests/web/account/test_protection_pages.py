@@ -117,3 +117,20 @@ def test_overview_shows_the_cooldown(client, make_user):
     login_as(client, user)
     html = client.get("/accounts/").get_data(as_text=True)
     assert 'id="security-cooldown"' in html and "Withdrawals are paused" in html
+
+
+def test_the_2fa_step_explains_the_refusal_too(client, app, make_user, approval, mailbox):
+    user = make_user(otp=True)
+    login_as(client, user, otp_code=totp_now(user))  # the first network (HOME is not used: loopback)
+    fresh = db.session.get(User, user.id)
+    fresh.otp_last_step = None
+    db.session.commit()
+    other = app.test_client()
+    first = site_login(other, user.email, AWAY)
+    assert first.status_code in (302, 303) and "/accounts/login/code" in first.headers["Location"]
+    resp = other.post("/accounts/login/code", data={"code": totp_now(user)}, environ_base={"REMOTE_ADDR": AWAY},
+                      follow_redirects=True)
+    assert "network this account has not used before" in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.query(SessionRecord).filter_by(uid=user.uid).count() == 1  # only the first one
+    assert len([m for m in mailbox(user.email) if m["Subject"] == "Sign-in from a new network"]) == 1
