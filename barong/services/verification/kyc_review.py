@@ -125,7 +125,7 @@ def queue_query(params: dict | None = None, *, options: bool = True):
     return q, waiting, counted
 
 
-def queue(params: dict | None = None, page: int = 1, limit: int = 25):
+def queue(params: dict | None = None, page: int = 1, limit: int = 25, preload: tuple | None = None):
     """One page of the review queue → `(items, total)`; each item is `(user, since)`. The admin
     API's `GET users/documents/pending` lists the same page.
 
@@ -143,13 +143,21 @@ def queue(params: dict | None = None, page: int = 1, limit: int = 25):
     cut = (select(listed.c.user_id, listed.c.since, func.count().over().label("total"))
            .order_by(listed.c.since.asc(), listed.c.user_id.asc()).limit(limit).offset(offset).subquery("page"))
     rows = (db.session.query(User, cut.c.since, cut.c.total).join(cut, cut.c.user_id == User.id)
-            .options(*admin_users.list_options(f["extended"], kyc=f["extended"]))
+            .options(*(_preload(preload) if preload else admin_users.list_options(f["extended"], kyc=f["extended"])))
             .order_by(cut.c.since.asc(), User.id.asc()).all())
     if rows:
         total = int(rows[0][2])
     else:  # a page past the end carries no count
         total = db.session.execute(select(func.count()).select_from(listed)).scalar_one()
     return [(u, since) for u, since, _ in rows], total
+
+
+def _preload(relations: tuple) -> list:
+    """Loader options: `relations` of User in one SELECT … IN each (the console's queue needs the
+    profiles and documents of its page only), the labels left unloaded."""
+    from sqlalchemy.orm import lazyload, selectinload
+
+    return [lazyload(User.labels)] + [selectinload(getattr(User, name)) for name in relations]
 
 
 def sla_status(since, now=None) -> str:

@@ -56,14 +56,13 @@ def _names(users: list[User]) -> dict[int, str]:
     return out
 
 
-def _reviewers() -> list[tuple[str, str]]:
-    """Reviewers currently holding an applicant (the reviewer filter's choices)."""
-    cutoff = utcnow() - kyc_review.CLAIM_TTL
-    uids = [uid for (uid,) in db.session.query(User.review_claimed_by).filter(
-        User.review_claimed_by.isnot(None), User.review_claimed_at >= cutoff).distinct().limit(50)]
-    if not uids:
-        return []
-    return [(u.uid, u.email) for u in db.session.query(User).filter(User.uid.in_(uids)).order_by(User.email)]
+def _reviewers(me: User, current: str | None) -> list[tuple[str, str]]:
+    """The reviewer filter's choices: me, and the uid being filtered on (a full list of claim
+    holders would scan `users`: `review_claimed_by` has no index)."""
+    choices = [(me.uid, _("Me (%(email)s)", email=me.email))]
+    if current and current.lower() != "none" and current.upper() != me.uid:
+        choices.append((current.upper(), current.upper()))
+    return choices
 
 
 def _doc_types() -> list[str]:
@@ -79,7 +78,7 @@ def kyc_index():
     filters = queue_filters(request.args)
     errors = None
     try:
-        rows, total = kyc_review.queue({**filters, "extended": "true"}, page=page_no, limit=limit)
+        rows, total = kyc_review.queue(filters, page=page_no, limit=limit, preload=("profiles", "documents"))
     except BarongError as err:
         errors = err.codes
         rows, total = [], 0
@@ -91,7 +90,7 @@ def kyc_index():
         "console/kyc/index.html", "console/kyc/_queue.html", page=page, since=since, names=_names(users),
         sla={u.id: kyc_review.sla_status(since[u.id], now) for u in users}, filters=filters, errors=errors,
         sla_hours=current_app.config["BARONG_KYC_SLA_HOURS"], now=now, me=actor(), active="kyc",
-        doc_types=_doc_types(), reviewers=_reviewers(), waiting_choices=WAITING_CHOICES,
+        doc_types=_doc_types(), reviewers=_reviewers(actor(), filters.get("reviewer")), waiting_choices=WAITING_CHOICES,
         claimed_by_other=lambda u: kyc_review.claimed_by_other(u, actor()))
 
 
