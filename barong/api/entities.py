@@ -2,13 +2,36 @@
 user-facing variant (identity/resource); admin and management pass `masked=False`."""
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 
 from barong.models import iso
 
 
 def _masking(masked: bool) -> bool:
     return masked and current_app.config.get("BARONG_API_DATA_MASKING", True)
+
+
+def _operator_masks(masked: bool, row) -> bool:
+    """Issue 17: in the admin API (g.pii_admin), an operator entity (`masked=False`) masks
+    the personal data of `row`'s user unless the caller may see it (barong.services.operators.pii)."""
+    if masked or not has_request_context() or not g.get("pii_admin"):
+        return False
+    from barong.api.auth import current_user
+    from barong.services.operators import pii
+
+    return not pii.sees(current_user(), getattr(row.user, "uid", None))
+
+
+def mask_text(v):
+    return v if not v else v[0] + "*" * (len(v) - 1)
+
+
+def pii_masked(value, kind: str = "text"):
+    """`value` masked the original's way for its kind (dob, phone, doc_number, else text)."""
+    if value is None or value == "":
+        return value
+    value = str(value)
+    return {"dob": mask_dob, "phone": mask_phone, "doc_number": mask_doc_number}.get(kind, mask_text)(value)
 
 
 def mask_last_name(v):
@@ -57,16 +80,22 @@ def admin_label(l) -> dict:
 def profile(p, masked: bool = True) -> dict:
     m = _masking(masked)
     dob = p.dob
-    return {"first_name": p.first_name, "last_name": mask_last_name(p.last_name) if m else p.last_name,
-            "dob": mask_dob(dob) if m else dob, "address": p.address, "postcode": p.postcode, "city": p.city,
-            "country": p.country, "state": p.state, "metadata": p.metadata_json,
-            "created_at": iso(p.created_at), "updated_at": iso(p.updated_at)}
+    out = {"first_name": p.first_name, "last_name": mask_last_name(p.last_name) if m else p.last_name,
+           "dob": mask_dob(dob) if m else dob, "address": p.address, "postcode": p.postcode, "city": p.city,
+           "country": p.country, "state": p.state, "metadata": p.metadata_json,
+           "created_at": iso(p.created_at), "updated_at": iso(p.updated_at)}
+    if _operator_masks(masked, p):
+        out.update({"first_name": mask_text(p.first_name), "last_name": mask_text(p.last_name),
+                    "dob": pii_masked(dob, "dob"), "address": mask_text(p.address),
+                    "postcode": mask_text(p.postcode)})
+    return out
 
 
 def phone(ph, masked: bool = True) -> dict:
     number = ph.number
     validated = ph.validated_at.strftime("%Y-%m-%dT%H:%M:%S.000Z") if ph.validated_at else None
-    return {"country": ph.country, "number": mask_phone(number) if _masking(masked) else number,
+    hide = _masking(masked) or _operator_masks(masked, ph)
+    return {"country": ph.country, "number": mask_phone(number) if hide else number,
             "validated_at": validated}
 
 
@@ -77,7 +106,7 @@ def upload_url(d) -> str:
 def document(d, masked: bool = True) -> dict:
     number = d.doc_number
     out = {"upload": upload_url(d), "doc_type": d.doc_type,
-           "doc_number": mask_doc_number(number) if _masking(masked) else number,
+           "doc_number": mask_doc_number(number) if _masking(masked) or _operator_masks(masked, d) else number,
            "doc_expire": d.doc_expire.isoformat() if d.doc_expire else None, "metadata": d.metadata_json,
            "created_at": iso(d.created_at), "updated_at": iso(d.updated_at)}
     if not masked:  # operators (admin, management): the review too (added fields, issue 14)

@@ -56,12 +56,15 @@ DEFAULT_ABILITIES: dict[str, dict[str, list[str]]] = {
 #: decision history and reviewer metrics — `compliance` decides, `support` reads.
 #: `Webhook` (issue 17, barong.services.delivery.webhooks): endpoints and their deliveries —
 #: superadmin and technical manage, admin reads.
-EXTENSION_SUBJECTS = ("Session", "RequiredAction", "UserView", "DocumentReview", "Webhook")
+EXTENSION_SUBJECTS = ("Session", "RequiredAction", "UserView", "DocumentReview", "Webhook", "PersonalData")
+#: PersonalData (issue 17, barong.services.operators.pii): `read` = unmasked always, `reveal` =
+#: unmasked after a reveal with a reason (one audit row). Support and technical: masked, no reveal.
 EXTENSION_ABILITIES: dict[str, dict[str, list[str]]] = {
-    "superadmin": {"manage": ["Session", "RequiredAction", "DocumentReview", "Webhook"], "read": ["UserView"]},
-    "admin": {"manage": ["Session", "RequiredAction", "DocumentReview"], "read": ["UserView", "Webhook"]},
+    "superadmin": {"manage": ["Session", "RequiredAction", "DocumentReview", "Webhook", "PersonalData"],
+                   "read": ["UserView"]},
+    "admin": {"manage": ["Session", "RequiredAction", "DocumentReview", "PersonalData"], "read": ["UserView", "Webhook"]},
     "support": {"manage": ["Session", "RequiredAction"], "read": ["UserView", "DocumentReview"]},
-    "compliance": {"read": ["Session"], "manage": ["DocumentReview"]},
+    "compliance": {"read": ["Session"], "manage": ["DocumentReview"], "reveal": ["PersonalData"]},
     "technical": {"read": ["Session"], "manage": ["Webhook"]},
 }
 

@@ -58,3 +58,4 @@ from barong.api.v2.admin import webhooks as webhooks_views  # noqa: E402,F401  (
 from barong.api.v2.admin import document_review as document_review_views  # noqa: E402,F401  (issue 14)
 from barong.api.v2.admin import approvals as approvals_views  # noqa: E402,F401  (issue 17: four-eyes)
 from barong.api.v2.admin import authz_explain as authz_explain_views  # noqa: E402,F401  (issue 17)
+from barong.api.v2.admin import pii as pii_views  # noqa: E402,F401  (issue 17: PII reveals)
