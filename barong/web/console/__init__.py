@@ -26,6 +26,7 @@ from barong.web.console import operator_2fa  # noqa: E402,F401  (BARONG_CONSOLE_
 from barong.web.console import webhooks  # noqa: E402,F401  (issue 17: signed webhooks)
 from barong.web.console import approvals  # noqa: E402,F401  (issue 17: four-eyes)
 from barong.web.console import authz_explain  # noqa: E402,F401  (issue 17: explain / dry-run)
+from barong.web.console import pii  # noqa: E402,F401  (issue 17: PII reveals)
 from barong.web.console.helpers import install_template_helpers  # noqa: E402
 
 install_template_helpers(bp)

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from flask import (
     Response,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
@@ -320,10 +321,28 @@ def paginate(query, args, default_limit: int = 25) -> Page:
 
 # ---- templates ------------------------------------------------------------------------------
 
+def pii_sees(uid: str | None) -> bool:
+    """May the signed-in operator see user `uid`'s personal data now (issue 17)? Memoised per request."""
+    from barong.services.operators import pii
+
+    cache = g.setdefault("_console_pii", {})
+    if uid not in cache:
+        cache[uid] = pii.sees(current_user if getattr(current_user, "is_authenticated", False) else None, uid)
+    return cache[uid]
+
+
+def pii_value(value, kind: str, uid: str | None):
+    """`value` as the operator may see it: itself, or masked the original's way (entities.pii_masked)."""
+    from barong.api import entities
+
+    return value if pii_sees(uid) else entities.pii_masked(value, kind)
+
+
 def install_template_helpers(bp) -> None:
     @bp.context_processor
     def _helpers():
-        return {"console_can": lambda capability: policy.can(current_user, capability), "term_choices": term_choices}
+        return {"console_can": lambda capability: policy.can(current_user, capability), "term_choices": term_choices,
+                "pii_sees": pii_sees, "pii": pii_value}
 
     bp.add_app_template_filter(term, "term")
 

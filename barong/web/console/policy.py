@@ -61,6 +61,8 @@ CAPABILITIES: dict[str, tuple[str | None, str | None, str, str]] = {
     "webhooks.create": ("create", "Webhook", "POST", API + "webhooks"),
     "webhooks.update": ("update", "Webhook", "PUT", API + "webhooks"),
     "webhooks.destroy": ("destroy", "Webhook", "DELETE", API + "webhooks"),
+    # issue 17: reveal a user's personal data with a reason (barong.web.console.pii)
+    "pii.reveal": ("reveal", "PersonalData", "POST", API + "users/reveal"),
     "activities.read": ("read", "Activity", "GET", API + "activities"),
     "activities.admin": ("read", "AdminActivity", "GET", API + "activities/admin"),
     # The event outbox has no admin API twin: it is an operator's view of the Event API,
