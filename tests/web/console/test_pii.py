@@ -85,3 +85,17 @@ def test_admin_sees_unmasked(operator, console, applicant):
     me, user = operator("admin"), applicant()
     page = console(me).get(f"/admin/users/{user.uid}").get_data(as_text=True)
     assert "Lovelace" in page and "AB123456" in page and 'name="reason"' not in page
+
+
+def test_reveal_form_and_errors_in_russian(operator, console, applicant):
+    me, user = operator("compliance"), applicant()
+    client = console(me)
+    client.set_cookie("lang", "ru")
+    page = client.get(f"/admin/users/{user.uid}").get_data(as_text=True)
+    assert "Персональные данные скрыты." in page and "Раскрыть" in page
+    assert "Файл скрыт, пока персональные данные не раскрыты." in page
+    assert "Personal data is masked" not in page
+    bad = client.post(f"/admin/users/{user.uid}/reveal", data={"reason": ""}).get_data(as_text=True)
+    assert "Укажите причину раскрытия" in bad and "Раскрытие персональных данных" in bad
+    support = console(operator("support"))
+    assert "Для вашей роли персональные данные скрыты." in support.get(f"/admin/users/{user.uid}").get_data(as_text=True)
