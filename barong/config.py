@@ -204,6 +204,7 @@ def from_env(env=None) -> dict:
         #: approve, comma-separated; unset → config/barong.yml `four_eyes` (the shipped file: role_change)
         "BARONG_FOUR_EYES": env.get("BARONG_FOUR_EYES"),
         "BARONG_FOUR_EYES_TTL": _int(env, "BARONG_FOUR_EYES_TTL", 86400, minimum=60),
+        "BARONG_PII_REVEAL_TTL": _int(env, "BARONG_PII_REVEAL_TTL", 600, minimum=1),  # issue 17
         "BARONG_EVENT_API_RABBITMQ_HOST": _str(env, "BARONG_EVENT_API_RABBITMQ_HOST", None),
         "BARONG_EVENT_API_RABBITMQ_PORT": _int(env, "BARONG_EVENT_API_RABBITMQ_PORT", 5672, minimum=1),
         "BARONG_EVENT_API_RABBITMQ_USERNAME": _str(env, "BARONG_EVENT_API_RABBITMQ_USERNAME", "guest"),
