@@ -191,6 +191,10 @@ class GunicornServer:
             "BARONG_SECRET_KEY_BASE": SECRET,
             "BARONG_RATELIMIT_ENABLED": "false",
             "BARONG_MOCK_SMS_CODE": "12345",
+            # the suite's operators sign up without 2FA and change roles alone; the tests of
+            # those protections turn them on (env=…)
+            "BARONG_CONSOLE_REQUIRE_2FA": "false",
+            "BARONG_FOUR_EYES": "",
             "BARONG_DOMAIN": self.url,
             "HOST": "127.0.0.1",
             "PORT": str(self.port),
