@@ -53,9 +53,15 @@ def sees(operator, uid: str | None) -> bool:
         return False
     if always_sees(operator):
         return True
-    if has_request_context() and uid in g.get("pii_revealed", ()):
+    if not has_request_context():
+        return kv.get(_mark(operator, uid)) is not None
+    if uid in g.get("pii_revealed", ()):
         return True
-    return kv.get(_mark(operator, uid)) is not None
+    memo = g.setdefault("_pii_marks", {})  # one kv read per (operator, user) per request
+    key = (operator.uid, uid)
+    if key not in memo:
+        memo[key] = kv.get(_mark(operator, uid)) is not None
+    return memo[key]
 
 
 def reveal(operator, uid: str, reason: str | None, fields=None):

@@ -117,3 +117,14 @@ def test_management_api_entities_unaffected(app, person):
     with app.test_request_context("/api/v2/barong/management/users/get"):
         body = entities.management_user_with_kyc(person)
     assert _pii(body) == CLEAR
+
+
+def test_reveal_mark_expires(api, person, app, monkeypatch):
+    import time
+
+    monkeypatch.setitem(app.config, "BARONG_PII_REVEAL_TTL", 1)
+    c = api("compliance")
+    assert c.post("/users/reveal", json={"uid": person.uid, "reason": "short look"}).status_code == 201
+    assert _pii(c.get(f"/users/{person.uid}").get_json()) == CLEAR
+    time.sleep(2.1)
+    assert _pii(c.get(f"/users/{person.uid}").get_json())[1] == "L*******"
