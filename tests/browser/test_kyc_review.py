@@ -76,7 +76,7 @@ def _csp_violations(page) -> list[str]:
 
 def test_review_screen_pdf_zoom_rotate_keys_and_screenshots(live_server, page, browser, make_user):
     user = _applicant(make_user)
-    reviewer = make_user(role="compliance", email="reviewer@example.com")
+    reviewer = make_user(role="admin", email="reviewer@example.com")  # sees files unrevealed (issue 17)
     violations = _csp_violations(page)
     sign_in(page, live_server, reviewer, f"/admin/kyc/{user.uid}")
     # the PDF is drawn inline by pdf.js (the file route is a sandboxed attachment)
@@ -175,7 +175,7 @@ def test_journey_reupload_of_the_selfie_then_top_level(live_server, page, browse
     assert [(d.doc_category, d.review_state) for d in docs] == [("front_side", "pending"), ("selfie", "pending")]
 
     # 2. the reviewer approves the front side and asks for a new selfie, with a reason
-    reviewer = make_user(role="compliance", email="journey-reviewer@example.com")
+    reviewer = make_user(role="admin", email="journey-reviewer@example.com")  # sees files unrevealed (issue 17)
     sign_in(page, live_server, reviewer, "/admin/kyc")
     page.locator("#kyc-queue").get_by_role("link", name="Review", exact=True).first.click()
     page.wait_for_url(f"**/admin/kyc/{user.uid}")
