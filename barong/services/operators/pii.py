@@ -8,7 +8,9 @@ and admin by default, so the admin API's bodies for them are unchanged).
 An operator whose role has `reveal PersonalData` (superadmin, admin, compliance by
 default; not support nor technical) may reveal one user's data by giving a reason
 (required, at most 255 characters). A reveal writes exactly one admin activity
-(topic `pii`, action `reveal`, the target's uid, data `{reason, fields}`) and leaves a kv
+(topic `pii`, action `reveal`, the target's uid, data `{reason, fields}`; through the admin
+API the POST's AUDIT row from the permission table is that row, see
+admin_activities.already_audited) and leaves a kv
 mark keyed by operator uid + target uid, so the operator sees that user's data for
 BARONG_PII_REVEAL_TTL seconds (default 600). Document files of a masked user are refused
 (403 in the console) until revealed; every document file shown is one admin activity
