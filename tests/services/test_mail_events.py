@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import json
 import socket
-from datetime import timedelta
 
 import pytest
 
 from barong.extensions import db
-from barong.models import OutboxEvent, utcnow
+from barong.models import OutboxEvent
 from barong.services.accounts import labels
 from barong.services.delivery import events, mail, outbox
 from barong.services.infra import unit_of_work
