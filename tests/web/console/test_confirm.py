@@ -4,6 +4,7 @@ place); the confirmation's form re-posts the fields with confirm=1 + CSRF, which
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -114,8 +115,13 @@ def test_unknown_user_is_404_not_a_confirmation(operator, console):
         assert client.post(f"/admin/users/UNKNOWN1/{path}", data={"state": "banned"}).status_code == 404, path
 
 
-def test_kyc_approve_shortcut_asks_for_a_second_key(operator, console, applicant):
+def test_kyc_keys_open_a_decision_and_never_decide(operator, console, applicant):
+    """The review screen (issue 14): `a` / `r` only open a document's decision form
+    (static/kyc_review.js); no outcome is preselected, so a keystroke alone decides nothing."""
     client = console(operator("superadmin"))
     user = applicant()
     body = client.get(f"/admin/kyc/{user.uid}").get_data(as_text=True)
-    assert 'data-key="a" data-key-confirm="Press a again to approve ' + user.email in body
+    assert "kyc_review.js" in body
+    assert 'name="outcome" value="approve"' in body and 'value="approve" checked' not in body
+    js = (Path(__file__).resolve().parents[3] / "static" / "kyc_review.js").read_text()
+    assert 'openDecision(key === "a" ? "approve" : "retry")' in js and ".submit()" not in js.split("keydown")[1][:600]
