@@ -254,6 +254,16 @@ def _dry_run_restriction(op, fields, target_id, days, limit):
     rows = [{"id": r.id, "category": r.category, "scope": r.scope, "value": r.value, "state": r.state}
             for r in db.session.query(Restriction)]
     current = [r for r in rows if r["state"] == "enabled"]
+    from barong.models.restriction import CATEGORIES, SCOPES
+
+    if op == "create":
+        missing = [k for k in ("category", "scope", "value") if not fields.get(k)]
+        if missing:
+            raise BarongError([f"{k}.blank" for k in missing], 422)
+    bad = [f"admin.restriction.invalid_{k}" for k, allowed in (("category", CATEGORIES), ("scope", SCOPES))
+           if k in fields and fields[k] not in allowed]
+    if bad:
+        raise BarongError(bad, 422)
     if op == "create":
         proposed = current + [{"id": None, "state": "enabled", **fields}]
     elif op in ("update", "delete"):

@@ -178,3 +178,14 @@ def test_the_console_form(app, make_user, tester):
     support = app.test_client()
     login_as(support, make_user(role="support"))
     assert support.get("/admin/authz").status_code in (302, 401, 403)
+
+
+@pytest.mark.parametrize("query, code", [
+    ({"kind": "restriction", "op": "create"}, "category.blank"),
+    ({"kind": "restriction", "op": "create", "category": "nope", "scope": "ip", "value": "1.1.1.1"},
+     "admin.restriction.invalid_category"),
+    ({"kind": "permission", "op": "create", "role": "x"}, "verb.blank"),
+])
+def test_dry_run_refuses_an_incomplete_change(api, query, code):
+    resp = api("superadmin").get("/authz/dry_run", query_string=query)
+    assert resp.status_code == 422 and code in resp.get_json()["errors"]
