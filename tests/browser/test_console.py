@@ -60,36 +60,48 @@ def test_admin_finds_user_reviews_and_approves_documents(live_server, page, make
     expect(page.locator("#user-summary [data-field=level]")).to_have_text("2")
     expect(page.locator("#user-documents img")).to_be_visible()  # in-page preview of the upload
 
-    # one screen per applicant: profile and documents side by side; `a` approves
+    # one screen per applicant (issue 14): profile and documents side by side; `a` opens the
+    # document's decision, Enter confirms it
     page.get_by_role("link", name="Review documents").click()
     page.wait_for_url(f"**/admin/kyc/{applicant.uid}")
-    expect(page.locator("#user-profile")).to_contain_text("Lovelace")
-    expect(page.locator("#user-documents img")).to_be_visible()
-    page.keyboard.press("a")                         # the first `a` only asks
-    expect(page.locator("#toasts")).to_contain_text("Press a again to approve applicant@example.com")
-    assert level_of(applicant.uid) == 2
-    page.keyboard.press("a")
-    page.wait_for_url(re.compile(r"/admin/kyc$"))  # the queue is empty now
-    expect(page.locator("#flashes")).to_contain_text("documents approved")
-    assert level_of(applicant.uid) == 3
+    expect(page.locator("#kyc-profile")).to_contain_text("Lovelace")
+    front = page.locator("figure.kyc-doc").first
+    expect(front.locator("img")).to_be_visible()
+    page.locator("h1").click()
+    page.keyboard.press("a")                         # opens the decision: nothing decided yet
+    form = front.locator("[data-decision-form]")
+    expect(form.locator('input[value="approve"]')).to_be_checked()
+    expect(form.locator("button.confirm")).to_be_focused()
+    assert _review_state(applicant) == "pending"
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/admin/kyc$"))  # its only document decided: on to the (empty) queue
+    assert _review_state(applicant) == "approved"
+    assert level_of(applicant.uid) == 2              # the identity set also needs a selfie
 
-    page.goto(f"{live_server}/admin/users/{applicant.uid}")
-    expect(page.locator("#user-summary [data-field=level]")).to_have_text("3")
-    assert any(m["To"] == "applicant@example.com" for m in mailbox())
+
+def _review_state(user):
+    from barong.models import Document
+
+    db.session.expire_all()
+    return db.session.query(Document).filter_by(user_id=user.id).one().review_state
 
 
-def test_reject_with_reason_from_the_keyboard(live_server, page, make_user):
+def test_ask_for_a_new_upload_from_the_keyboard(live_server, page, make_user):
     applicant = make_applicant(make_user)
-    sign_in(page, live_server, make_user(role="compliance"), "/admin/kyc")
+    sign_in(page, live_server, make_user(role="admin"), "/admin/kyc")
     page.get_by_role("link", name="Start reviewing").click()
     page.wait_for_url(f"**/admin/kyc/{applicant.uid}")
-    page.keyboard.press("r")                         # focuses the reason
-    expect(page.locator("#reject-reason")).to_be_focused()
-    page.keyboard.type("Photo is blurred")
-    page.keyboard.press("Enter")                     # Enter in the reason rejects
+    page.locator("h1").click()
+    page.keyboard.press("r")                         # opens "ask for a new upload", focuses the reason
+    form = page.locator("figure.kyc-doc").first.locator("[data-decision-form]")
+    expect(form.locator('input[value="retry"]')).to_be_checked()
+    reason = form.locator('select[name="reason"]')
+    expect(reason).to_be_focused()
+    reason.select_option("blurry")
+    form.locator("button.confirm").focus()
+    page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/admin/kyc$"))
-    db.session.expire_all()
-    assert applicant.private_labels()["document"] == "rejected" and level_of(applicant.uid) == 2
+    assert _review_state(applicant) == "retry" and level_of(applicant.uid) == 2
 
 
 def test_compliance_cannot_see_permissions(live_server, page, make_user):
