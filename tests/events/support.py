@@ -70,10 +70,9 @@ class TCPProxy:
 
     def __init__(self, target=RABBIT):
         self.target = target
-        probe = socket.socket()
-        probe.bind(("127.0.0.1", 0))
-        self.port = probe.getsockname()[1]
-        probe.close()
+        from tests.faults.tcp_proxy import outage_port
+
+        self.port = outage_port()  # not an ephemeral port: restore() must get it back
         self._socks: list[socket.socket] = []
         self._lock = threading.Lock()
         self._listener = None

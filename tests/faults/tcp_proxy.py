@@ -39,6 +39,27 @@ class _Conn:
                 sock.close()
 
 
+def outage_port(host: str = "127.0.0.1") -> int:
+    """A free port below the kernel's ephemeral range: a proxy that stops listening during an
+    outage must get its port back, and a port the kernel hands out as a client's source port
+    (another test's connection, a worker's delivery thread) may be taken meanwhile."""
+    import random
+
+    try:
+        low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    for _ in range(200):
+        port = random.randint(max(1024, low - 12000), low - 1)
+        with socket.socket() as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port below the ephemeral range")
+
+
 class TCPProxy:
     def __init__(self, target_host: str, target_port: int, host: str = "127.0.0.1"):
         self.target = (target_host, int(target_port))
@@ -49,7 +70,7 @@ class TCPProxy:
         self._conns: set[_Conn] = set()
         self._stop = threading.Event()
         self._listener: socket.socket | None = None
-        self.port = 0
+        self.port = outage_port(host)
         self._listen()
         self._acceptor = threading.Thread(target=self._accept_loop, name=f"tcp-proxy-{self.port}", daemon=True)
         self._acceptor.start()
