@@ -1,6 +1,6 @@
 """gunicorn settings of `make run` (`gunicorn -c python:barong.gunicorn_conf`, see barong/serve.py).
 
-* `post_worker_init`: each worker starts its background mail deliverer.
+* `post_worker_init`: each worker starts its background mail deliverer and webhook deliverer.
 * `logger_class`: barong.access_log.RedactingLogger — no token, password, cookie, CSRF token
   or API-key signature in the access or error log.
 * Requests gunicorn refuses before the app sees them (request line past
@@ -88,7 +88,8 @@ worker_base.Worker.handle_error = handle_error
 
 
 def post_worker_init(worker):
-    """Start the worker's background mail deliverer (services/delivery/mail_worker.py): mail
+    """Start the worker's background mail deliverer (services/delivery/mail_worker.py) and webhook
+    deliverer (services/delivery/webhooks.py): mail and deliveries
     written before this worker started, or by another process, is swept without waiting for
     a request of this worker to wake it."""
     from barong.services.delivery import mail_worker
