@@ -90,7 +90,7 @@ worker_base.Worker.handle_error = handle_error
 def post_worker_init(worker):
     """Start the worker's background mail deliverer (services/delivery/mail_worker.py) and webhook
     deliverer (services/delivery/webhooks.py): mail and deliveries
-    written before this worker started, or by another process, is swept without waiting for
+    written before this worker started, or by another process, are swept without waiting for
     a request of this worker to wake it."""
     from barong.services.delivery import mail_worker
 
