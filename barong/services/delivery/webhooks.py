@@ -204,6 +204,16 @@ def _post(endpoint: WebhookEndpoint, body: bytes, event: OutboxEvent, delivery_i
                          allow_redirects=False)
 
 
+def _without_url(text: str, url: str) -> str:
+    """A transport error's text without the endpoint's path and query: receivers often put
+    a token there, and the text is logged, stored (`last_error`) and shown in the console."""
+    parts = urlsplit(url)
+    for secretish in (url, parts.path + ("?" + parts.query if parts.query else ""), parts.query):
+        if secretish and secretish != "/":
+            text = text.replace(secretish, "<endpoint>")
+    return text
+
+
 def deliver_due(now: datetime | None = None, ids: list[int] | None = None) -> dict[str, int]:
     """One pass: send what is due. Returns counts (delivered, retry, failed)."""
     now = now or utcnow()
@@ -224,7 +234,7 @@ def deliver_due(now: datetime | None = None, ids: list[int] | None = None) -> di
             ok = 200 <= resp.status_code < 300
             error = None if ok else f"HTTP {resp.status_code}"
         except Exception as exc:  # noqa: BLE001 - any transport failure is a retry
-            ok, error = False, f"{type(exc).__name__}: {str(exc)[:300]}"
+            ok, error = False, f"{type(exc).__name__}: {_without_url(str(exc), endpoint.url)[:300]}"
         delivery.lease_until = None
         if ok:
             delivery.state, delivery.delivered_at, delivery.last_error = "delivered", utcnow(), None

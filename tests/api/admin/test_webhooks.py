@@ -240,3 +240,14 @@ def test_members_cannot_reach_it(client, make_user, app):
     csrf = login_as(client, user)
     resp = client.get("/api/v2/barong/admin/webhooks", headers={"X-CSRF-Token": csrf})
     assert resp.status_code in (401, 403)
+
+
+def test_a_transport_error_never_stores_or_logs_the_endpoints_path_and_query(sa, app, make_user, caplog):
+    """Receivers put tokens in their URLs: the error kept, shown and logged has neither."""
+    app.config["BARONG_WEBHOOK_ALLOW_HTTP"] = True
+    _register(sa, "http://127.0.0.1:9/hooks/s3cr3t-path?token=s3cr3t-query", "model.user.created")
+    make_user()  # nothing listens on port 9: a connection error
+    d = db.session.query(WebhookDelivery).one()
+    assert d.state == "pending" and d.last_error
+    assert "s3cr3t" not in d.last_error
+    assert "s3cr3t" not in caplog.text
