@@ -25,6 +25,8 @@ time of every process of the server's session per request (/proc).
 Options (env): WORKERS (3), CONNECTIONS (16), DURATION s per main run (3), ROUNDS (6),
 OTHER_DURATION (2), OTHER_ROUNDS (2), MIXED (100000 requests per memory phase; 0 skips it),
 PORT (8105; the bare app PORT+1), WORKER_CLASS (sync | gthread), THREADS (gthread: 4),
+SERVER (gunicorn | granian: both apps on granian's WSGI server instead, no access log; BLOCKING_THREADS,
+RUNTIME_THREADS: 1),
 KEEPALIVE (gunicorn --keep-alive seconds; unset: gunicorn's default),
 BENCH_DATABASE_URL, ONLY (comma-separated scenario names, e.g. ONLY=ping,bare; skips the memory
 phase), MEMORY_ONLY=1 (only the memory phase).
@@ -64,6 +66,7 @@ THREADS = os.environ.get("THREADS", "4")
 KEEPALIVE = os.environ.get("KEEPALIVE", "")
 ONLY = {s for s in os.environ.get("ONLY", "").split(",") if s}
 MEMORY_ONLY = os.environ.get("MEMORY_ONLY") == "1"
+SERVER = os.environ.get("SERVER", "gunicorn")
 
 B = "/api/v2/barong"
 OTHER_GETS = [
@@ -129,11 +132,21 @@ def prepare(env: dict) -> dict:
 
 
 def gunicorn_argv(app_spec: str, port: int) -> list[str]:
+    if SERVER == "granian":
+        return granian_argv(app_spec, port)
     from barong.serve import gunicorn_argv as serve_argv
 
     argv = serve_argv("127.0.0.1", str(port), WORKERS)
     argv[argv.index("app:app")] = app_spec
     return argv
+
+
+def granian_argv(app_spec: str, port: int) -> list[str]:
+    """SERVER=granian: the same apps on granian's WSGI server (an experiment for the worker model)."""
+    granian = os.path.join(os.path.dirname(sys.executable), "granian")
+    return [granian, "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port), "--workers", WORKERS,
+            "--no-ws", "--blocking-threads", os.environ.get("BLOCKING_THREADS", "1"),
+            "--runtime-threads", os.environ.get("RUNTIME_THREADS", "1"), "--no-access-log", app_spec]
 
 
 def worker_args() -> str:
