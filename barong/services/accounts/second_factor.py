@@ -11,6 +11,7 @@ flag, unchanged: API keys still need it) and/or passkeys (barong.services.accoun
 * `enrol_passkey` / `remove_passkey` — the passkey actions with their side effects
   (recovery codes at the first second factor; other sessions signed out);
 * `regenerate_recovery_codes` — new recovery codes on the user's demand, old ones dead;
+* `reset` — an operator's 2FA reset: TOTP, recovery codes and every passkey removed;
 * `enrolled` — has a second factor (operators must, BARONG_CONSOLE_REQUIRE_2FA).
 """
 from __future__ import annotations
@@ -206,6 +207,25 @@ def remove_passkey(user: User, credential_pk: int, info: RequestInfo, *, passwor
     if not enrolled(user):
         user.otp_recovery_codes = None
         db.session.flush()
+
+
+def reset(user: User) -> int:
+    """An operator's "reset 2FA": every second factor goes — TOTP off (API keys deactivated,
+    the private `otp` label deleted), the TOTP secret, the recovery codes and every passkey
+    — so the next login asks for the password only and the user enrols again. Returns the
+    number of passkeys removed (for the operator's audit row). Sessions are left alone."""
+    from barong.services.accounts import labels, users
+
+    users.set_otp(user, False)
+    label = labels.find(user, "otp", "private")
+    if label is not None:
+        labels.delete(label)
+    removed = webauthn.remove_all(user)
+    user.otp_secret_encrypted = None
+    user.otp_recovery_codes = None
+    user.otp_last_step = None
+    db.session.flush()
+    return removed
 
 
 def regenerate_recovery_codes(user: User, info: RequestInfo, *, otp_code: str | None = None,

@@ -253,6 +253,17 @@ def remove(user, cred: WebAuthnCredential, info: RequestInfo | None = None) -> N
     activities.record(user, "otp", "remove passkey", "succeed", info, data={"name": name})
 
 
+def remove_all(user) -> int:
+    """Delete every credential of `user` (an operator's 2FA reset, `second_factor.reset`);
+    the number removed. No user activity: the operator's audit row names the count."""
+    from sqlalchemy import delete as sa_delete
+
+    result = db.session.execute(sa_delete(WebAuthnCredential).where(WebAuthnCredential.user_id == user.id)
+                                .execution_options(synchronize_session=False))
+    db.session.flush()
+    return result.rowcount or 0
+
+
 # ---- authentication ---------------------------------------------------------------------------
 
 def _decoy_ids(email: str) -> list[str]:

@@ -27,8 +27,8 @@ from barong.errors import BarongError, NotFound, ValidationError
 from barong.extensions import db
 from barong.models import DataStorage, Label, Profile, User, utcnow
 from barong.services.access import abilities
-from barong.services.accounts import cooldown, identity, labels, users
-from barong.services.audit import admin_activities
+from barong.services.accounts import cooldown, identity, labels, second_factor, users
+from barong.services.audit import activities, admin_activities
 from barong.services.operators import four_eyes
 
 SCOPE = "admin.user"
@@ -349,11 +349,13 @@ def update(user: User, state: str | None = None, otp: bool | None = None, email:
     Raises 401 `admin.ability.not_permitted`; 422 `<one_of>` (none or several given),
     `admin.user.superadmin_change`, `admin.user.update_himself`,
     `superadmin.user.update_email`, `admin.user.enable_2fa`,
-    `admin.user.<state|otp|email>_no_change`, model errors (`email.invalid`,
-    `email.taken`, `state.too_long`). Side effects: a non-active state or otp=false
-    deactivates the user's API keys (and a non-active state revokes sessions and
-    cascades to service accounts — barong.services.accounts.users); otp=false removes the
-    private `otp` label."""
+    `admin.user.<state|otp|email>_no_change` (otp: neither TOTP nor a passkey left), model
+    errors (`email.invalid`, `email.taken`, `state.too_long`). Side effects: a non-active
+    state or otp=false deactivates the user's API keys (and a non-active state revokes
+    sessions and cascades to service accounts — barong.services.accounts.users); otp=false
+    is the 2FA reset (`second_factor.reset`: the private `otp` label, the TOTP secret,
+    the recovery codes and every passkey go; passkeys removed → one more admin row, "remove
+    passkeys" with `passkeys_removed`, written even when authz audited the request)."""
     abilities.authorize(actor, "update", "User")
     given = {k: v for k, v in (("state", state), ("otp", otp), ("email", email)) if v is not None}
     if len(given) != 1:
@@ -365,9 +367,13 @@ def update(user: User, state: str | None = None, otp: bool | None = None, email:
     if field == "otp" and value is True:
         raise BarongError(f"{SCOPE}.enable_2fa", 422)
     current = {"state": user.state, "otp": user.otp, "email": user.email}[field]
-    if (value.strip().lower() == current.lower()) if field == "email" else (value == current):
+    # a reset is "no change" only when no second factor is left (a passkey-only user has otp=false)
+    unchanged = (value.strip().lower() == current.lower()) if field == "email" else (
+        not second_factor.enrolled(user) if field == "otp" else value == current)
+    if unchanged:
         raise BarongError(f"{SCOPE}.{field}_no_change", 422)
     old = current
+    removed = 0
     if field == "otp":
         four_eyes.hold("otp_reset", actor, {"uid": user.uid, "field": "otp", "value": False}, target_uid=user.uid)
     elif field == "state" and old == "banned":
@@ -379,10 +385,7 @@ def update(user: User, state: str | None = None, otp: bool | None = None, email:
             raise ValidationError("state.too_long")
         users.apply_state(user, value)
     elif field == "otp":
-        users.set_otp(user, False)
-        otp_label = labels.find(user, "otp", "private")
-        if otp_label is not None:
-            labels.delete(otp_label)
+        removed = second_factor.reset(user)
         cooldown.start(user, "2fa reset")
     else:
         errors = users.validate_fields(email=value, user=user)
@@ -393,6 +396,10 @@ def update(user: User, state: str | None = None, otp: bool | None = None, email:
     db.session.flush()
     admin_activities.audit(actor, "users", f"update {field}", target_uid=user.uid,
                            data={field: value, f"previous_{field}": old}, audit=audit)
+    if removed and audit and actor is not None:
+        # its own row, also when authz already audited the request (its row has the body only)
+        activities.record_admin(actor, topic="users", action="remove passkeys", result="succeed",
+                                target_uid=user.uid, data={"passkeys_removed": removed})
     return user
 
 

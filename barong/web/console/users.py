@@ -154,7 +154,8 @@ def users_state(uid):
 def users_reset_otp(uid):
     user = _load(uid)
     asked = ask_first(user, _("Reset 2FA of %(email)s?", email=user.email),
-                      _("Their 2FA is turned off and their API keys are deactivated; they must set 2FA up again."),
+                      _("Their 2FA is turned off (the authenticator app, the recovery codes and every passkey) and "
+                        "their API keys are deactivated; they must set 2FA up again."),
                       _("Reset 2FA"), _url(user))
     if asked is not None:
         return asked
