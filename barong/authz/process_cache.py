@@ -47,7 +47,9 @@ AUTHZ = "authz"
 ACCOUNTS = "accounts"
 #: users' own entities served from a cache (barong.api.user_bodies: the `users/me` body)
 ENTITIES = "entities"
-CHANNELS = (AUTHZ, ACCOUNTS, ENTITIES)
+#: the enabled webhook endpoints (barong.services.delivery.webhooks: read on every emitted event)
+WEBHOOKS = "webhooks"
+CHANNELS = (AUTHZ, ACCOUNTS, ENTITIES, WEBHOOKS)
 _all: list["ProcessCache"] = []
 
 #: the Redis counter is read at most this often per channel and process (seconds): the

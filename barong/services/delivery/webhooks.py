@@ -2,7 +2,14 @@
 
 * `enqueue(event)` — called by `events.emit` in the transaction that writes the event —
   adds one `WebhookDelivery` per active endpoint whose names match, so a delivery exists
-  exactly when its event does: never lost.
+  exactly when its event does: never lost. It runs for every event, so it reads a
+  per-process snapshot of the active endpoints' (id, patterns) (barong.authz.process_cache,
+  channel "webhooks": dropped at once in this worker and, through the generation file and
+  the Redis counter, in every other; SNAPSHOT_TTL as the backstop between hosts without
+  Redis). Any write to `webhook_endpoints` — an ORM flush or an UPDATE/DELETE/INSERT
+  statement through the session — invalidates it. No endpoint → no query at all; matching
+  endpoints → one `INSERT … SELECT` that re-checks each is still there and active, so an
+  endpoint deleted or disabled a moment ago (a stale snapshot) gets nothing.
 * `deliver_due()` claims due rows with a conditional UPDATE (a lease, so several workers
   and hosts never send one row at the same time, and a deliverer that dies mid-send
   leaves a row another takes after the lease), POSTs each, and records the answer.
@@ -32,8 +39,11 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, has_request_context
-from sqlalchemy import or_, update
+from sqlalchemy import DateTime, Integer, String, insert, literal, or_, select, update
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
 
+from barong.authz.process_cache import WEBHOOKS, ProcessCache, invalidate
 from barong.errors import BarongError, ValidationError
 from barong.extensions import db
 from barong.models import OutboxEvent, utcnow
@@ -48,6 +58,9 @@ LEASE = timedelta(seconds=60)
 MAX_BACKOFF = 3600
 BATCH = 50
 USER_AGENT = "Barong-Webhooks/1"
+#: seconds a worker may use its endpoint snapshot without re-reading (the bound for other
+#: hosts without BARONG_REDIS_URL; this host and Redis-connected ones see a change at once)
+SNAPSHOT_TTL = 10.0
 
 
 # ---- endpoints ------------------------------------------------------------------------
@@ -116,25 +129,71 @@ def matches(patterns: list[str], name: str) -> bool:
 
 # ---- enqueue (inside the event's transaction) -------------------------------------------
 
+_snapshot = ProcessCache("webhook_endpoints", ttl=SNAPSHOT_TTL, channel=WEBHOOKS, max_entries=64)
+
+
+#: session.info key: this transaction wrote webhook_endpoints (its own reads bypass the snapshot)
+_WROTE = "barong_webhook_endpoints_written"
+
+
 def _invalidate() -> None:
-    """Nothing cached: `enqueue` reads the (small) endpoint table in the event's own
-    transaction, so an endpoint removed a moment ago is never referenced."""
+    invalidate(WEBHOOKS)
 
 
-def _active() -> list[tuple[int, list[str]]]:
+def _written(session) -> None:
+    session.info[_WROTE] = True
+    _invalidate()
+
+
+@sa_event.listens_for(Session, "after_flush")
+def _watch_flush(session, _flush_context) -> None:
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, WebhookEndpoint):
+            _written(session)
+            return
+
+
+@sa_event.listens_for(Session, "do_orm_execute")
+def _watch_statements(state) -> None:
+    if state.is_update or state.is_delete or state.is_insert:
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) == WebhookEndpoint.__tablename__:
+            _written(state.session)
+
+
+@sa_event.listens_for(Session, "after_commit")
+@sa_event.listens_for(Session, "after_rollback")
+def _transaction_over(session) -> None:
+    session.info.pop(_WROTE, None)
+
+
+def _load_active() -> tuple[tuple[int, tuple[str, ...]], ...]:
     rows = db.session.query(WebhookEndpoint.id, WebhookEndpoint.events_json).filter_by(state="active").all()
-    return [(i, json.loads(e)) for i, e in rows]
+    return tuple((i, tuple(json.loads(e))) for i, e in sorted(rows))
+
+
+def _active() -> tuple[tuple[int, tuple[str, ...]], ...]:
+    """(id, patterns) of the active endpoints: this worker's snapshot (keyed by database).
+    A transaction that wrote endpoints itself reads them, uncached: what it sees is not
+    committed yet, and a rollback must not leave it in the snapshot."""
+    if db.session.info.get(_WROTE):
+        return _load_active()
+    return _snapshot.get(current_app.config["SQLALCHEMY_DATABASE_URI"], _load_active)
 
 
 def enqueue(event: OutboxEvent) -> int:
-    n = 0
-    for endpoint_id, patterns in _active():
-        if matches(patterns, event.name):
-            db.session.add(WebhookDelivery(endpoint_id=endpoint_id, outbox_id=event.id, state="pending",
-                                           attempts=0, next_attempt_at=utcnow()))
-            n += 1
+    """One pending delivery per active endpoint whose patterns match `event` (in the event's
+    transaction); the number written."""
+    ids = [endpoint_id for endpoint_id, patterns in _active() if matches(patterns, event.name)]
+    if not ids:
+        return 0
+    now = utcnow()
+    rows = select(WebhookEndpoint.id, literal(event.id, Integer), literal("pending", String),
+                  literal(0, Integer), literal(now, DateTime), literal(now, DateTime)) \
+        .where(WebhookEndpoint.id.in_(ids), WebhookEndpoint.state == "active")
+    n = db.session.execute(insert(WebhookDelivery).from_select(
+        ["endpoint_id", "outbox_id", "state", "attempts", "next_attempt_at", "created_at"], rows)).rowcount or 0
     if n:
-        db.session.flush()
         after_commit(notify)
     return n
 
