@@ -60,6 +60,11 @@ def fixed_data():
     key.secret = "s" * 32
     key.scope = ["trade"]
     db.session.add(key)
+    db.session.flush()
+    from barong.services.verification import kyc_review
+
+    if hasattr(kyc_review, "refresh_waiting"):  # the queue's denormalised users.kyc_waiting_since
+        kyc_review.refresh_waiting(applicant)
     db.session.add(Restriction(category="blacklist", scope="ip", value="10.1.2.3", state="enabled", code=403))
     info = RequestInfo(ip="127.0.0.1", user_agent="snapshot-agent")
     for result in ("succeed", "failed"):

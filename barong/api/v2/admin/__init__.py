@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import functools
 
-from flask import Blueprint
+from flask import Blueprint, g
 
-from barong.api.auth import current_user
 from barong.api.params import Param
 from barong.services.access import abilities as ability_rules
 
@@ -30,7 +29,8 @@ def ability(action: str, subject: str):
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            ability_rules.authorize(current_user(), action, subject)
+            # the role decides (the cached account's under `@api_auth(load_entity=False)`: no ORM load)
+            ability_rules.authorize(g.current_user, action, subject)
             return view(*args, **kwargs)
 
         return wrapper

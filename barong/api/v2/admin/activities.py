@@ -1,5 +1,5 @@
 """GET admin/activities (users' own actions) and admin/activities/admin (the audit log)."""
-from barong.api import entities
+from barong.api import admin_bodies, entities
 from barong.api.auth import api_auth
 from barong.api.pagination import paginated_response
 from barong.api.params import UNIX_SECONDS, Param, use_params
@@ -24,20 +24,22 @@ def _page(category, p):
 
 
 @bp.get("/activities")
-@api_auth
+@api_auth(load_entity=False)
 @use_params(S, *COMMON, paginated=True, summary="Returns array of activities as paginated collection")
 @ability("read", "Activity")
+@admin_bodies.cached(admin_bodies.ACTIVITIES, admin_bodies.USERS)
 def activities_index(p):
     items, total = _page("user", p)
     return paginated_response(items, total, p["page"], p["limit"], entities.activity_with_user)
 
 
 @bp.get("/activities/admin")
-@api_auth
+@api_auth(load_entity=False)
 @use_params(S, *COMMON, Param("target_uid", invalid=f"{S}.non_string_target_uid"),
             Param("range", description="only `created`"), paginated=True,
             summary="Returns array of admin activities as paginated collection")
 @ability("read", "AdminActivity")
+@admin_bodies.cached(admin_bodies.ACTIVITIES, admin_bodies.USERS)
 def activities_admin(p):
     items, total = _page("admin", p)
     targets = admin_activities.targets_for(items)

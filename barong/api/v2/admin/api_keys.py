@@ -1,5 +1,5 @@
 """GET admin/api_keys: a user's API keys (read-only, without secrets)."""
-from barong.api import entities
+from barong.api import admin_bodies, entities
 from barong.api.auth import api_auth
 from barong.api.pagination import respond
 from barong.api.params import Param, use_params
@@ -13,12 +13,13 @@ ORDER_COLUMNS = ("id", "kid", "algorithm", "scope", "state", "created_at", "upda
 
 
 @bp.get("/api_keys")
-@api_auth
+@api_auth(load_entity=False)
 @use_params(S, Param("uid", required=True, allow_blank=False, description="user uniq id"),
             Param("ordering", description="asc (default) or desc"),
             Param("order_by", description="APIKey column (default id)"), paginated=True,
             summary="List all api keys for selected account.")
 @ability("read", "APIKey")
+@admin_bodies.cached(admin_bodies.USERS)
 def api_keys_index(p):
     errors = []
     ordering = (p.get("ordering") or "asc").lower()

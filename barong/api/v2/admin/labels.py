@@ -1,7 +1,7 @@
 """admin/users/labels: list users by label, existing label counts, add / update / delete."""
 from flask import jsonify
 
-from barong.api import entities
+from barong.api import admin_bodies, entities
 from barong.api.auth import api_auth, current_user
 from barong.api.pagination import paginated_response
 from barong.api.params import Param, document, use_params
@@ -17,9 +17,10 @@ DESCRIPTION = nonblank("description", max_length=255, description="label descrip
 
 
 @bp.get("/users/labels/list")
-@api_auth
+@api_auth(load_entity=False)
 @document(summary="Returns existing labels keys and values")
 @ability("read", "User")
+@admin_bodies.cached(admin_bodies.USERS)
 def labels_list():
     return jsonify(admin_users.labels_summary())
 

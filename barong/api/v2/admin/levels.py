@@ -1,7 +1,7 @@
 """GET admin/levels."""
 from flask import jsonify
 
-from barong.api import entities
+from barong.api import admin_bodies, entities
 from barong.api.auth import api_auth
 from barong.api.params import document
 from barong.api.v2.admin import ability, bp
@@ -10,8 +10,9 @@ from barong.models import Level
 
 
 @bp.get("/levels")
-@api_auth
+@api_auth(load_entity=False)
 @document(summary="Returns array of levels")
 @ability("read", "Level")
+@admin_bodies.cached(admin_bodies.RBAC)
 def levels_index():
     return jsonify([entities.level(l) for l in db.session.query(Level).order_by(Level.id)])

@@ -1,6 +1,7 @@
 """GET admin/metrics."""
 from flask import jsonify
 
+from barong.api import admin_bodies
 from barong.api.auth import api_auth
 from barong.api.params import Param, use_params
 from barong.api.v2.admin import ability, bp
@@ -8,13 +9,14 @@ from barong.services.operators import metrics
 
 
 @bp.get("/metrics")
-@api_auth
+@api_auth(load_entity=False)
 @use_params("admin.metrics", Param("created_from", description="unix seconds or ISO 8601; start of the period"),
             Param("created_to", description="unix seconds or ISO 8601; end of the period"),
             Param("extended", bool, invalid="admin.metrics.non_boolean_extended",
                   description="also verified_documents, users_total, users_by_level, users_by_state"),
             summary="Returns main statistic in the given time period")
 @ability("read", "User")
+@admin_bodies.cached(admin_bodies.ACTIVITIES, admin_bodies.USERS)
 def metrics_index(p):
     return jsonify(metrics.summary(p.get("created_from"), p.get("created_to"), extended=bool(p.get("extended"))))
 

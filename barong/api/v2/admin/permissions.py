@@ -1,5 +1,5 @@
 """admin/permissions: the RBAC rows authz decides with (changes clear its cache at once)."""
-from barong.api import entities
+from barong.api import admin_bodies, entities
 from barong.api.auth import api_auth, current_user
 from barong.api.pagination import respond
 from barong.api.params import INT32, Param, no_content, use_params
@@ -14,9 +14,10 @@ ID = Param("id", int, required=True, allow_blank=False, invalid=f"{S}.non_intege
 
 
 @bp.get("/permissions")
-@api_auth
+@api_auth(load_entity=False)
 @use_params(S, paginated=True, summary="Returns array of permissions as paginated collection")
 @ability("read", "Permission")
+@admin_bodies.cached(admin_bodies.RBAC)
 def permissions_index(p):
     return respond(db.session.query(Permission).order_by(Permission.id), p, entities.permission)
 

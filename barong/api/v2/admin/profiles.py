@@ -2,7 +2,7 @@
 
 from flask import jsonify
 
-from barong.api import entities
+from barong.api import admin_bodies, entities
 from barong.api.auth import api_auth, current_user
 from barong.api.pagination import respond
 from barong.api.params import Param, use_params
@@ -21,9 +21,10 @@ def _admin_profile(p):
 
 
 @bp.get("/profiles")
-@api_auth
+@api_auth(load_entity=False)
 @use_params(S, paginated=True, summary="Return all profiles")
 @ability("read", "Profile")
+@admin_bodies.cached(admin_bodies.USERS, pii=True)
 def profiles_index(p):
     return respond(db.session.query(Profile).order_by(Profile.id), p, _admin_profile)
 

@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 
 from flask import jsonify
 
-from barong.api import entities
+from barong.api import admin_bodies, entities
 from barong.api.auth import api_auth, current_user
 from barong.api.pagination import respond
 from barong.api.params import INT32, UNIX_SECONDS, Param, no_content, use_params
@@ -37,13 +37,14 @@ def _ts(v):
 
 
 @bp.get("/restrictions")
-@api_auth
+@api_auth(load_entity=False)
 @use_params(S, _scope(), _category(),
             Param("range", values=("created", "updated"), invalid=f"{S}.invalid_range"),
             Param("from", int, invalid=f"{S}.non_integer_from", minimum=UNIX_SECONDS[0], maximum=UNIX_SECONDS[1]),
             Param("to", int, invalid=f"{S}.non_integer_to", minimum=UNIX_SECONDS[0], maximum=UNIX_SECONDS[1]),
             paginated=True, summary="Returns array of restrictions as a paginated collection")
 @ability("read", "Restriction")
+@admin_bodies.cached(admin_bodies.RBAC)
 def restrictions_index(p):
     q = db.session.query(Restriction)
     if p.get("scope"):
