@@ -1,7 +1,7 @@
 """admin/users: list and filter, show, state/otp/email, role, KYC queue, data storage."""
 from flask import jsonify
 
-from barong.api import entities
+from barong.api import admin_bodies, entities
 from barong.api.auth import api_auth, current_user
 from barong.api.pagination import paginated_response
 from barong.api.params import INT32, UNIX_SECONDS, Param, use_params
@@ -39,9 +39,10 @@ def _respond(q, total, p, serialize):
 
 
 @bp.get("/users")
-@api_auth
+@api_auth(load_entity=False)
 @use_params(S, *_filters(), paginated=True, summary="Returns array of users as paginated collection")
 @ability("read", "User")
+@admin_bodies.cached(admin_bodies.USERS, pii=True)
 def users_index(p):
     q, conds, f = admin_users.search_query(p)
     serialize = entities.user_with_profile if f["extended"] else entities.user
@@ -58,13 +59,19 @@ def _queue_filters():
                                           "for applicants nobody holds")]
 
 
+def _timeless_queue(p) -> bool:
+    """The queue's answer moves with the clock under `waiting_hours` and `reviewer` (claims expire)."""
+    return p.get("waiting_hours") is None and not p.get("reviewer")
+
+
 @bp.get("/users/documents/pending")
-@api_auth
+@api_auth(load_entity=False)
 @use_params(S, *_filters(ordering=False), *_queue_filters(), paginated=True,
             summary="Returns array of users with pending or replaced documents as paginated collection",
             description="The KYC queue: users with a document (identity or proof of address) waiting for a "
                         "decision, oldest pending upload first; the console's queue lists the same.")
 @ability("read", "User")
+@admin_bodies.cached(admin_bodies.USERS, pii=True, when=_timeless_queue)
 def users_pending_documents(p):
     from barong.services.verification import kyc_review
 
@@ -74,9 +81,10 @@ def users_pending_documents(p):
 
 
 @bp.get("/users/<uid>")
-@api_auth
+@api_auth(load_entity=False)
 @use_params(S, summary="Returns user info")
 @ability("read", "User")
+@admin_bodies.cached(admin_bodies.USERS, pii=True)
 def users_show(p, uid):
     return jsonify(entities.user_with_kyc(admin_users.get(uid, full=True)))
 
