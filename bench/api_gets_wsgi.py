@@ -41,7 +41,9 @@ BASE = "resource/users/me"
 RESOURCE_GETS = ["resource/labels", "resource/phones", "resource/profiles/me", "resource/api_keys",
                  "resource/sessions", "resource/users/activity/all", "resource/documents",
                  "resource/service_accounts"]
-ADMIN_GETS: list[str] = []
+ADMIN_GETS = ["admin/users", "admin/users/{uid}", "admin/users/labels/list", "admin/levels", "admin/permissions",
+              "admin/restrictions", "admin/abilities", "admin/activities", "admin/api_keys?uid={uid}",
+              "admin/metrics", "admin/users/documents/pending", "admin/profiles", "admin/activities/admin"]
 
 
 def _extra_rows(email: str) -> None:
