@@ -93,6 +93,7 @@ def register_extensions(app: Flask) -> None:
     from barong.services.accounts import sessions
 
     sessions.init_app(app)
+    from barong.services.verification import kyc_review  # noqa: F401 — receives signals.kyc_waiting_changed
 
 
 def register_blueprints(app: Flask) -> None:

@@ -14,7 +14,9 @@ class User(Timestamps, db.Model):
     __tablename__ = "users"
     #: admin list filters (range=created|updated + from/to) and ordering
     __table_args__ = (Index("ix_users_created_at", "created_at"), Index("ix_users_updated_at", "updated_at"),
-                      Index("ix_users_state_level", "state", "level"))
+                      Index("ix_users_state_level", "state", "level"),
+                      #: the KYC queue: waiting applicants, oldest first (kyc_review.queue)
+                      Index("ix_users_kyc_waiting", "kyc_waiting_since", "id"))
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     uid: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
@@ -48,6 +50,9 @@ class User(Timestamps, db.Model):
     #: optimistic lock / claim for the KYC review queue
     review_claimed_by: Mapped[str | None] = mapped_column(String(32))
     review_claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: since when the user waits for a KYC review (NULL: not waiting) — kept equal to
+    #: kyc_review.waiting_subquery by kyc_review.refresh_waiting, in the transaction that changes it
+    kyc_waiting_since: Mapped[datetime | None] = mapped_column(DateTime)
 
     labels = relationship("Label", back_populates="user", cascade="all, delete-orphan", lazy="selectin",
                           order_by="Label.id")

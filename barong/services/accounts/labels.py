@@ -7,6 +7,7 @@ import re
 from sqlalchemy import update as sa_update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from barong import signals
 from barong.errors import BarongError, ValidationError
 from barong.extensions import db
 from barong.models import Label, Level, User, utcnow
@@ -68,6 +69,7 @@ def add(user: User, key: str, value: str, scope: str = "public", description: st
     events.emit("model.label.created", _record(label))
     if scope == "private":
         _private_label_changed(user, label)
+    _waiting_may_change(user, key)
     return label
 
 
@@ -92,6 +94,7 @@ def update(label: Label, value: str | None = None, scope: str | None = None,
         events.emit("model.label.updated", _record(label), changes)
     if "private" in (old["scope"], label.scope) and changes:
         _private_label_changed(label.user, label)
+    _waiting_may_change(label.user, label.key)
     return label
 
 
@@ -124,12 +127,20 @@ def set_value(user: User, key: str, value: str, scope: str = "private") -> Label
 
 
 def delete(label: Label) -> None:
-    user, was_private = label.user, label.scope == "private"
+    user, was_private, key = label.user, label.scope == "private", label.key
     user.labels.remove(label)
     db.session.delete(label)
     db.session.flush()
     if was_private:
         _private_label_changed(user, None)
+    _waiting_may_change(user, key)
+
+
+def _waiting_may_change(user: User, key: str) -> None:
+    """The KYC queue's `users.kyc_waiting_since` reads the `document` label (its value and its
+    `updated_at`): tell the verification layer, which recomputes it (barong.signals)."""
+    if key == "document":
+        signals.kyc_waiting_changed.send(user)
 
 
 def _private_label_changed(user: User, label: Label | None) -> None:

@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import lazyload, selectinload
 
+from barong import signals
 from barong.errors import BarongError, NotFound, ValidationError
 from barong.extensions import db
 from barong.models import DataStorage, Label, Profile, User, utcnow
@@ -474,6 +475,8 @@ def upsert_label(user: User, key: str, value: str, scope: str, description: str 
         labels.update(label, value=value, description=description)
         label.description = description
         db.session.flush()
+        if label.key == "document":  # a cleared description moved updated_at, which the KYC queue reads
+            signals.kyc_waiting_changed.send(user)
         action = "update"
     admin_activities.audit(actor, "labels", action, target_uid=user.uid,
                            data={"key": label.key, "value": label.value, "scope": label.scope,

@@ -23,6 +23,7 @@ from barong.services.accounts import sessions
 from barong.services.audit import activities
 from barong.services.infra.request_info import RequestInfo
 from barong.services.verification import documents as documents_service
+from barong.services.verification import kyc_review
 
 ERASED_DOMAIN = "erased.invalid"
 #: tables whose rows of a purged user are kept (AML retention; the audit chain)
@@ -96,6 +97,7 @@ def purge_user(user: User, report: Report) -> None:
     if n:
         report.rows["api_keys"] = report.rows.get("api_keys", 0) + n
     report.events += _erase_events(user)
+    kyc_review.refresh_waiting(user.id)  # the documents went; a kept `document: pending` label may queue it
     sessions.invalidate_all(user.uid)
     db.session.expire(user)
     erased = f"{user.uid.lower()}@{ERASED_DOMAIN}"

@@ -220,7 +220,8 @@ def decide_document(document: Document, reviewer: User, outcome: str, reason: st
                                  "reason": entry.code if entry else None, "note": note,
                                  "internal_note": internal_note}, audit=audit)
     recompute_labels(applicant, reviewer)
-    if not pending_documents(applicant):
+    kyc_review.refresh_waiting(applicant)
+    if not kyc_review.is_pending(applicant):
         kyc_review.release(applicant, reviewer)
     return document
 

@@ -162,6 +162,9 @@ def create(user: User, files: list, doc_type: str, doc_expire=None, doc_number: 
         events.emit("model.document.created", record(doc))
     if update_labels:
         kyc_step(user, doc_type)
+    from barong.services.verification import kyc_review
+
+    kyc_review.refresh_waiting(user)  # a pending upload: the applicant waits (again)
     return created
 
 

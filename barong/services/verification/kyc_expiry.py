@@ -14,7 +14,8 @@ For every **approved** document with a `doc_expire` date that is the current one
   service sets `document: expired` (or `address: expired`), which drops the level by the label
   rules and fires the original's `model.label.updated` / `system.document.*` events; the label
   mail for `document: expired` asks the user for a new document (label_mails), so the user gets
-  exactly one mail per expiry.
+  exactly one mail per expiry. (The KYC queue's `users.kyc_waiting_since` follows the label
+  through the label service's signal; approved → expired never makes anyone wait by itself.)
 
 Running it twice changes nothing: the warnings are marked, expired documents are no longer
 `approved`, and the labels already say `expired`. `run` flushes; the caller commits.

@@ -7,6 +7,14 @@ proofs of address alike, so a re-upload after a `retry` decision puts the applic
 — oldest pending upload first, with every admin/users filter plus `doc_type`,
 `waiting_hours` and `reviewer`; `sla_status` grades the wait against BARONG_KYC_SLA_HOURS.
 
+Who waits, and since when, is the denormalised `users.kyc_waiting_since` (indexed with the
+id): the queue is an index range scan whatever the filter, instead of building the waiting
+list from documents and labels on every page. `refresh_waiting` is the one place that writes
+it — always to exactly what `waiting_subquery` (the definition, kept as the tests' oracle)
+computes for that user — and runs in the transaction of every change it depends on: an upload,
+a decision, the expiry watcher, a purge here or in privacy; a `document` label set or removed
+(accounts.labels, operators.admin_users) through the `kyc_waiting_changed` signal.
+
 The decision is what the original's KYC step does: the user's private `document`
 label becomes `verified` or `rejected` (labels.py recomputes level/state and emits
 `model.label.updated` + `system.document.<value>`, which the mailer turns into the
@@ -24,8 +32,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 
+from barong import signals
 from barong.errors import BarongError, ValidationError
 from barong.extensions import db
 from barong.models import Document, Label, Profile, User, utcnow
@@ -94,62 +103,119 @@ def waiting_subquery(doc_type: str | None = None, min_wait=None):
     return grouped.subquery("waiting")
 
 
+def waiting_since_expr(user_id):
+    """SQL for what `waiting_subquery` computes for the user `user_id` (a value, or a column to
+    correlate with, e.g. `User.id` in an UPDATE of users): the oldest pending document's upload,
+    else — for a user without any document — the pending/replaced `document` label's update."""
+    docs, any_doc, lab = (Document.__table__.alias("wd"), Document.__table__.alias("wa"),
+                          Label.__table__.alias("wl"))
+    oldest = (select(func.min(docs.c.created_at))
+              .where(docs.c.user_id == user_id, docs.c.review_state == "pending").scalar_subquery())
+    legacy = (select(func.min(lab.c.updated_at))
+              .where(lab.c.user_id == user_id, lab.c.key == "document", lab.c.scope == "private",
+                     lab.c.value.in_(PENDING_VALUES), ~exists().where(any_doc.c.user_id == user_id))
+              .scalar_subquery())
+    return func.coalesce(oldest, legacy)
+
+
+def refresh_waiting(user: User | int) -> None:
+    """Recompute `users.kyc_waiting_since` of `user` (a User or an id) from its documents and
+    labels, as they are in this transaction (pending changes are flushed first). The one writer
+    of the column; `users.updated_at` is left as it was (nothing the user or an operator did)."""
+    user_id = user if isinstance(user, int) else user.id
+    if user_id is None:
+        return
+    db.session.flush()
+    db.session.execute(
+        update(User).where(User.id == user_id)
+        .values(kyc_waiting_since=waiting_since_expr(user_id), updated_at=User.updated_at)
+        .execution_options(synchronize_session=False))
+    obj = user if isinstance(user, User) else db.session.identity_map.get(db.session.identity_key(User, user_id))
+    if obj is not None:
+        db.session.expire(obj, ["kyc_waiting_since"])
+
+
+@signals.kyc_waiting_changed.connect
+def _on_waiting_changed(user, **_kw) -> None:
+    refresh_waiting(user)
+
+
+def refresh_all_waiting() -> int:
+    """Recompute the column for every user who is or may be waiting (bulk seeds, repairs): one
+    UPDATE, same expression as the migration's backfill. Returns the rows updated."""
+    candidates = or_(
+        User.id.in_(select(Document.user_id).where(Document.review_state == "pending")),
+        User.id.in_(select(Label.user_id).where(Label.key == "document", Label.scope == "private",
+                                                Label.value.in_(PENDING_VALUES))),
+        User.kyc_waiting_since.isnot(None))
+    db.session.flush()
+    result = db.session.execute(
+        update(User).where(candidates)
+        .values(kyc_waiting_since=waiting_since_expr(User.id), updated_at=User.updated_at)
+        .execution_options(synchronize_session=False))
+    db.session.expire_all()
+    return result.rowcount
+
+
 def _parts(params: dict | None):
-    """(filters, user conditions, waiting subquery) of the queue filters `params`."""
+    """(filters, conditions on users) of the queue filters `params`: waiting at all, every
+    admin/users filter, and the queue's own — each a plain condition on `users` (country a
+    semi-join on profiles, doc_type an EXISTS on the documents' (review_state, user_id, …) index)."""
     f = admin_users.parse_filters(params, ordering=False)
     qf = parse_queue_filters(params)
-    conds = list(admin_users.user_conditions(f))
+    conds = [User.kyc_waiting_since.isnot(None)] + list(admin_users.user_conditions(f))
     min_wait = None if qf["waiting_hours"] is None else utcnow() - timedelta(hours=qf["waiting_hours"])
-    waiting = waiting_subquery(qf["doc_type"], min_wait)
+    if qf["doc_type"]:
+        # a pending document of that type (uploaded at least `waiting_hours` ago, when given:
+        # its oldest such upload is what waiting_subquery(doc_type, min_wait) compared)
+        pending = exists().where(Document.user_id == User.id, Document.review_state == "pending",
+                                 Document.doc_type == qf["doc_type"])
+        if min_wait is not None:
+            pending = pending.where(Document.created_at <= min_wait)
+        conds.append(pending)
+    elif min_wait is not None:
+        conds.append(User.kyc_waiting_since <= min_wait)
     if qf["reviewer"]:
         cutoff = utcnow() - CLAIM_TTL
         if qf["reviewer"].lower() == "none":
             conds.append(or_(User.review_claimed_by.is_(None), User.review_claimed_at < cutoff))
         else:
             conds += [User.review_claimed_by == qf["reviewer"].upper(), User.review_claimed_at >= cutoff]
-    return f, conds, waiting
+    return f, conds
 
 
 def queue_query(params: dict | None = None, *, options: bool = True):
-    """`(query, waiting, count_query)`: the applicants waiting for a review, oldest pending upload
-    first, under every `GET admin/users` filter (uid, email, country, level, state, role, q,
-    from/to…) plus `doc_type`, `waiting_hours` (waiting at least that long) and `reviewer`
-    (a uid holding a live claim, or `none`). The query yields users; `waiting.c.since` is the
-    moment they have waited since. Raises 422 on a bad filter value."""
-    f, conds, waiting = _parts(params)
-    q = db.session.query(User).join(waiting, waiting.c.user_id == User.id).filter(*conds)
+    """`(query, since, count_query)`: the applicants waiting for a review, oldest first (the
+    applicant's oldest pending upload), under every `GET admin/users` filter (uid, email,
+    country, level, state, role, q, from/to…) plus `doc_type` (a pending document of that type),
+    `waiting_hours` (waiting at least that long) and `reviewer` (a uid holding a live claim, or
+    `none`). The query yields users; `since` (users.kyc_waiting_since) is the moment they have
+    waited since. Raises 422 on a bad filter value."""
+    f, conds = _parts(params)
+    q = db.session.query(User).filter(*conds)
     if options:
         q = q.options(*admin_users.list_options(f["extended"], kyc=f["extended"]))
-    q = q.order_by(waiting.c.since.asc(), User.id.asc())
-    counted = select(func.count()).select_from(User).join(waiting, waiting.c.user_id == User.id).where(*conds)
-    return q, waiting, counted
+    q = q.order_by(User.kyc_waiting_since.asc(), User.id.asc())
+    counted = select(func.count()).select_from(User).where(*conds)
+    return q, User.kyc_waiting_since, counted
 
 
 def queue(params: dict | None = None, page: int = 1, limit: int = 25, preload: tuple | None = None):
     """One page of the review queue → `(items, total)`; each item is `(user, since)`. The admin
     API's `GET users/documents/pending` lists the same page.
 
-    The page is cut from the waiting list itself — (user_id, since) pairs, narrowed by the user
-    filters through a semi-join on `users` (index-backed conditions, no user row fetched),
-    ordered and limited — and only its rows are joined to their users; the total is a window
-    count over the same list, so it is built once."""
-    f, conds, waiting = _parts(params)
+    The page is a range scan of the (kyc_waiting_since, id) index under the filters, cut by
+    LIMIT/OFFSET; the total is a count over the same conditions (the waiting users only)."""
+    f, conds = _parts(params)
     offset = (page - 1) * limit
-    narrowed = select(waiting.c.user_id, waiting.c.since)
-    if conds:
-        narrowed = narrowed.where(waiting.c.user_id.in_(select(User.id).where(*conds)))
-    listed = narrowed.subquery("listed")
-    # the total rides along as a window count: the waiting list is built once per page
-    cut = (select(listed.c.user_id, listed.c.since, func.count().over().label("total"))
-           .order_by(listed.c.since.asc(), listed.c.user_id.asc()).limit(limit).offset(offset).subquery("page"))
-    rows = (db.session.query(User, cut.c.since, cut.c.total).join(cut, cut.c.user_id == User.id)
+    rows = (db.session.query(User).filter(*conds)
             .options(*(_preload(preload) if preload else admin_users.list_options(f["extended"], kyc=f["extended"])))
-            .order_by(cut.c.since.asc(), User.id.asc()).all())
-    if rows:
-        total = int(rows[0][2])
-    else:  # a page past the end carries no count
-        total = db.session.execute(select(func.count()).select_from(listed)).scalar_one()
-    return [(u, since) for u, since, _ in rows], total
+            .order_by(User.kyc_waiting_since.asc(), User.id.asc()).limit(limit).offset(offset).all())
+    if rows and offset == 0 and len(rows) < limit:
+        total = len(rows)  # the whole queue fits on this page
+    else:
+        total = db.session.execute(select(func.count()).select_from(User).where(*conds)).scalar_one()
+    return [(u, u.kyc_waiting_since) for u in rows], total
 
 
 def _preload(relations: tuple) -> list:
@@ -173,13 +239,9 @@ def sla_status(since, now=None) -> str:
 
 def is_pending(user: User) -> bool:
     """Is `user` waiting for a review: a document (identity or proof of address) pending a decision,
-    or — without any document — a `document` label pending/replaced (waiting_subquery)?"""
-    if db.session.query(Document.id).filter(Document.user_id == user.id,
-                                            Document.review_state == "pending").first() is not None:
-        return True
-    if db.session.query(Document.id).filter(Document.user_id == user.id).first() is not None:
-        return False
-    return user.private_labels().get("document") in PENDING_VALUES
+    or — without any document — a `document` label pending/replaced (waiting_subquery)? Reads
+    users.kyc_waiting_since."""
+    return user.kyc_waiting_since is not None
 
 
 def next_pending(after: User | None = None, reviewer: User | None = None,
@@ -304,6 +366,7 @@ def decide(applicant: User, reviewer: User, decision: str, reason: str | None = 
 
     document_review.settle_all(applicant, reviewer, decision, reason)
     _set_profile_state(applicant, value, reviewer)
+    refresh_waiting(applicant)
     admin_activities.audit(reviewer, "kyc", decision, target_uid=applicant.uid,
                            data={"document": value, "reason": reason})
     return label

@@ -24,6 +24,7 @@ def _applicant(make_user, doc_type="Passport", hours=0, **kw):
     if hours:
         for d in db.session.query(Document).filter_by(user_id=user.id):
             d.created_at = utcnow() - timedelta(hours=hours)
+        kyc_review.refresh_waiting(user)  # uploads never move in production; the queue reads the column
     unit_of_work.commit()
     return user
 

@@ -7,6 +7,7 @@ from barong.extensions import db
 from barong.models import Activity, APIKey, DataStorage, Label, Profile, User
 from barong.services.accounts import labels, profiles, users
 from barong.services.infra import unit_of_work
+from barong.services.verification import kyc_review
 
 USER_KEYS = {"email", "username", "uid", "role", "level", "otp", "state", "referral_uid", "data"}
 KYC_KEYS = USER_KEYS | {"profiles", "labels", "phones", "documents", "data_storages", "comments", "created_at",
@@ -252,6 +253,7 @@ def test_documents_pending(sa, make_user):
     # b's request is older
     lb = db.session.query(Label).filter_by(user_id=b.id, key="document").one()
     lb.updated_at = lb.updated_at.replace(year=2020)
+    kyc_review.refresh_waiting(b)  # the queue reads users.kyc_waiting_since
     unit_of_work.commit()
     resp = sa.get("/users/documents/pending")
     assert resp.status_code == 200

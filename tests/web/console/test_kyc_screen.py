@@ -48,6 +48,7 @@ def _docs(user):
 def _backdate(user, hours):
     for d in _docs(user):
         d.created_at = utcnow() - timedelta(hours=hours)
+    kyc_review.refresh_waiting(user)  # uploads never move in production; the queue reads the column
     unit_of_work.commit()
 
 
