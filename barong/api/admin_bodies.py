@@ -16,10 +16,14 @@ served only while
   connection such as the API keys' `last_used_at` write, and raw SQL text, which drops every
   group); the group's channel (barong.authz.process_cache) is then invalidated in this
   process at once, in the other workers of the host from their next lookup (the generation
-  file), again after the request's commit, and on other hosts through the Redis counter
-  when BARONG_REDIS_URL is set;
-* it is younger than TTL seconds (other hosts without Redis; writes outside a request,
-  whose bump precedes their commit).
+  file), again after the request's commit and when the writing connection returns to the
+  pool (after its own commit: a write outside a request, or on a connection of its own), and
+  on other hosts through the Redis counter when BARONG_REDIS_URL is set;
+* it is younger than TTL seconds (other hosts without Redis, Redis down).
+
+The key holds the caller's role, not the caller: two operators of one role get the same
+answer (the bodies hold no per-operator field), and a role change reaches the cached
+account at once (barong.authz.account_cache), so the next request looks under the new role.
 
 What the key does not capture is not cached: a body with personal data (`pii=True`) only for
 roles that always read it (`read PersonalData`: a role with reveals depends on each reveal's
@@ -124,8 +128,10 @@ def _watch(conn, statement, *_args) -> None:
     channels = _channels_of(statement)
     if not channels:
         return
-    if not has_request_context():  # bumped now, and again once the connection is back in the pool
-        conn.info.setdefault(_DIRTY, set()).update(channels)
+    # bumped again once the connection is back in the pool, after its commit (a write on a
+    # connection of its own inside a request commits apart from the request's unit of work)
+    conn.info.setdefault(_DIRTY, set()).update(channels)
+    if not has_request_context():
         for channel in channels:
             bump(channel)
         return
@@ -138,8 +144,9 @@ def _watch(conn, statement, *_args) -> None:
 
 @event.listens_for(Pool, "checkin")
 def _after_transaction(_dbapi_connection, record) -> None:
-    """Outside a request (a write after the response, a CLI, a background worker) there is no
-    after-commit hook: the connection's return to the pool comes after its commit."""
+    """A connection that wrote a watched table is back in the pool, so its transaction is over:
+    bump again. Outside a request (a write after the response, a CLI, a background worker)
+    this is the only bump after the commit."""
     channels = record.info.pop(_DIRTY, None) if record is not None else None
     for channel in channels or ():
         bump(channel)
