@@ -75,7 +75,7 @@ OTHER_GETS = [
     f"{B}/resource/service_accounts",
     f"{B}/admin/users", "{B}/admin/users/{uid}", f"{B}/admin/users/labels/list", f"{B}/admin/levels",
     f"{B}/admin/permissions", f"{B}/admin/restrictions", f"{B}/admin/abilities", f"{B}/admin/activities",
-    f"{B}/admin/api_keys", f"{B}/admin/metrics", f"{B}/admin/users/documents/pending", f"{B}/admin/profiles",
+    "{B}/admin/api_keys?uid={uid}", f"{B}/admin/metrics", f"{B}/admin/users/documents/pending", f"{B}/admin/profiles",
     f"{B}/admin/activities/admin",
 ]
 
@@ -336,11 +336,11 @@ def main() -> int:
             ("users/me", PORT, f"{B}/resource/users/me", auth),
         ]
         others = []
-        for path in OTHER_GETS:
-            path = path.format(B=B, uid=info["uid"])
+        for template in OTHER_GETS:
+            path = template.format(B=B, uid=info["uid"])
             status = request(PORT, "GET", path, auth)[0]
-            if status == 200:
-                others.append((path.removeprefix(B + "/"), PORT, path, auth))
+            if status == 200:  # named by the template, so ONLY can name admin/users/{uid}
+                others.append((template.format(B=B, uid="{uid}").removeprefix(B + "/"), PORT, path, auth))
             else:
                 print(f"skipped {path}: {status}")
         for name, port, path, headers in main_scenarios:
