@@ -1,4 +1,5 @@
-"""The `GET resource/users/me` body, cached per worker (issue 18).
+"""The `GET resource/users/me` body, and the resource lists built from the same rows,
+cached per worker (issue 18).
 
 Every front end asks for users/me on every page. Building it took five ORM queries (the
 user, then its labels, phones, profiles and data storages, lazily) and a Fernet
@@ -18,6 +19,12 @@ An entry is served only while (barong.authz.process_cache, channel "entities"):
 
 Any change of any user drops every user's entry: writes are rare next to reads, and a
 coarse rule cannot miss a case.
+
+`resource_body` keeps the other resource GETs whose bodies come only from those tables
+(plus `documents` and `service_accounts`, watched the same way) under the same rules:
+labels, phones, profiles/me, documents (the review text's language is the user's `data`),
+service_accounts. Lists of rows written on the request path (activities, API keys'
+last use, sessions' sliding expiry) are not cached here.
 """
 from __future__ import annotations
 
@@ -30,7 +37,7 @@ from barong.authz.process_cache import ENTITIES, ProcessCache, invalidate
 #: seconds an entry may be served without re-reading (the bound for other hosts without Redis)
 TTL = 2.0
 #: the tables the body is built from
-TABLES = frozenset({"users", "labels", "phones", "profiles", "data_storages"})
+TABLES = frozenset({"users", "labels", "phones", "profiles", "data_storages", "documents", "service_accounts"})
 
 _bodies = ProcessCache("user_bodies", ttl=TTL, channel=ENTITIES, max_entries=20000)
 
@@ -39,6 +46,15 @@ def user_full(account_id: int, build) -> dict:
     """The users/me body of the user `account_id`: cached, or `build()` (then kept)."""
     config = flaskctx.app().config
     key = (config["SQLALCHEMY_DATABASE_URI"], account_id, bool(config.get("BARONG_API_DATA_MASKING", True)))
+    return _bodies.get(key, build)
+
+
+def resource_body(kind: str, account_id: int, build, *variant):
+    """The JSON-ready body of the resource GET `kind` (with `variant`: its parameters and any
+    config it shows) for the user `account_id`: cached, or `build()` (then kept)."""
+    config = flaskctx.app().config
+    key = (config["SQLALCHEMY_DATABASE_URI"], kind, account_id, bool(config.get("BARONG_API_DATA_MASKING", True)),
+           *variant)
     return _bodies.get(key, build)
 
 

@@ -21,6 +21,38 @@ def me():
     return account
 
 
+def me_account():
+    """The signed-in user for a view that needs only its id and uid: the cached Account the
+    guard left (`@api_auth(load_entity=False)`, no ORM load), else the ORM User; 404 as `me()`."""
+    from flask import g
+
+    from barong import authz
+
+    account = g.current_user
+    if isinstance(account, authz.Account):
+        if not account.is_user:
+            from barong.errors import NotFound
+
+            raise NotFound()
+        return account
+    return me()
+
+
+def cached_body(kind: str, build, *variant):
+    """The JSON-ready body `build()` makes from the user's own rows, kept per worker while
+    none of them changes (barong.api.user_bodies.resource_body); built each time when the
+    guard loaded the ORM user (work was due on it) or the caller is no user."""
+    from flask import g
+
+    from barong import authz
+    from barong.api import user_bodies
+
+    account = g.current_user
+    if isinstance(account, authz.Account) and account.is_user:
+        return user_bodies.resource_body(kind, account.id, build, *variant)
+    return build()
+
+
 @bp.record_once
 def _install_upload_cleanup(state):
     from barong.services.verification import uploads

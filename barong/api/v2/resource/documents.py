@@ -1,12 +1,12 @@
 """resource/documents: KYC document uploads (multipart `upload[]`, one or several files)."""
 from __future__ import annotations
 
-from flask import jsonify
+from flask import current_app, jsonify
 
 from barong.api import entities
 from barong.api.auth import api_auth
 from barong.api.params import Param, document, no_content, use_params
-from barong.api.v2.resource import bp, me
+from barong.api.v2.resource import bp, cached_body, me
 from barong.errors import BarongError, NotFound
 from barong.services.verification import documents, uploads
 
@@ -28,10 +28,11 @@ def _entity(d) -> dict:
 
 
 @bp.get("/documents")
-@api_auth
+@api_auth(load_entity=False)
 @document(summary="Return current user documents list")
 def documents_index():
-    return jsonify([_entity(d) for d in documents.list_for(me())])
+    return jsonify(cached_body("documents", lambda: [_entity(d) for d in documents.list_for(me())],
+                               current_app.config["BARONG_DOMAIN"]))  # the upload URLs name it
 
 
 @bp.post("/documents")

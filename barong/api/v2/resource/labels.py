@@ -6,7 +6,7 @@ from flask import jsonify
 from barong.api import entities
 from barong.api.auth import api_auth
 from barong.api.params import Param, use_params
-from barong.api.v2.resource import bp, me
+from barong.api.v2.resource import bp, cached_body, me
 from barong.errors import BarongError, NotFound
 from barong.services.accounts import labels
 
@@ -24,12 +24,17 @@ def _editable(user, key):
 
 
 @bp.get("/labels")
-@api_auth
+@api_auth(load_entity=False)
 @use_params(SCOPE, Param("ordering", values=("asc", "desc"), default="asc", invalid="value", location="query"),
             summary="List all labels for current user.")
 def labels_index(p):
-    items = sorted(me().labels, key=lambda l: (l.created_at, l.id), reverse=p.get("ordering") == "desc")
-    return jsonify([entities.label(l) for l in items])
+    desc = p.get("ordering") == "desc"
+
+    def build():
+        items = sorted(me().labels, key=lambda l: (l.created_at, l.id), reverse=desc)
+        return [entities.label(l) for l in items]
+
+    return jsonify(cached_body("labels", build, desc))
 
 
 @bp.get("/labels/<key>")

@@ -6,7 +6,7 @@ from flask import jsonify
 from barong.api import entities
 from barong.api.auth import api_auth
 from barong.api.params import Param, document, use_params
-from barong.api.v2.resource import bp, me
+from barong.api.v2.resource import bp, cached_body, me
 from barong.services.access.rate_limits import limit
 from barong.services.accounts import phones
 from barong.services.infra.request_info import RequestInfo
@@ -18,10 +18,10 @@ CHANNEL = Param("channel", values=phones.CHANNELS, default="sms", invalid=f"{SCO
 
 
 @bp.get("/phones")
-@api_auth
+@api_auth(load_entity=False)
 @document(summary="Returns list of user's phones")
 def phones_index():
-    return jsonify([entities.phone(ph) for ph in me().phones])
+    return jsonify(cached_body("phones", lambda: [entities.phone(ph) for ph in me().phones]))
 
 
 @bp.post("/phones")

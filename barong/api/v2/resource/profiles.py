@@ -8,7 +8,7 @@ from flask import jsonify
 from barong.api import entities
 from barong.api.auth import api_auth
 from barong.api.params import Param, document, use_params
-from barong.api.v2.resource import bp, me
+from barong.api.v2.resource import bp, cached_body, me
 from barong.services.accounts import profiles
 
 SCOPE = "resource.profile"
@@ -25,10 +25,10 @@ def _fields(p: dict) -> dict:
 
 
 @bp.get("/profiles/me")
-@api_auth
+@api_auth(load_entity=False)
 @document(summary="Return profiles of current resource owner")
 def profiles_me():
-    return jsonify([entities.profile(pr) for pr in profiles.list_for(me())])
+    return jsonify(cached_body("profiles", lambda: [entities.profile(pr) for pr in profiles.list_for(me())]))
 
 
 @bp.post("/profiles")

@@ -7,7 +7,7 @@ from barong.api import entities
 from barong.api.auth import api_auth
 from barong.api.pagination import respond
 from barong.api.params import Param, document, use_params
-from barong.api.v2.resource import bp, me
+from barong.api.v2.resource import bp, cached_body, me
 from barong.api.v2.resource.api_keys import ALLOWED_IPS, EXPIRES_AT
 from barong.services.accounts import api_keys, service_accounts
 from barong.services.infra.request_info import RequestInfo
@@ -20,10 +20,11 @@ TOTP = Param("totp_code", required=True, missing=f"{GATE}.missing_totp", descrip
 
 
 @bp.get("/service_accounts")
-@api_auth
+@api_auth(load_entity=False)
 @document(summary="List the current user's service accounts")
 def service_accounts_index():
-    return jsonify([service_accounts.raw(sa) for sa in service_accounts.list_for(me())])
+    return jsonify(cached_body("service_accounts",
+                               lambda: [service_accounts.raw(sa) for sa in service_accounts.list_for(me())]))
 
 
 @bp.get("/service_accounts/api_keys")
