@@ -7,14 +7,31 @@ from flask import current_app, g, has_request_context
 from barong.models import iso
 
 
+def view_as_masks() -> bool | None:
+    """Inside a console "view as user" page (barong.web.console.view_as sets g.view_as_page):
+    whether the *viewer* may not see the user's personal data (their own `read
+    PersonalData` or a live reveal decides, whatever BARONG_API_DATA_MASKING says); None
+    outside such a page."""
+    if not has_request_context():
+        return None
+    page = g.get("view_as_page")
+    return None if page is None else bool(page.get("masked", True))
+
+
 def _masking(masked: bool) -> bool:
+    view_as = view_as_masks() if masked else None
+    if view_as is not None:
+        return view_as
     return masked and current_app.config.get("BARONG_API_DATA_MASKING", True)
 
 
 def _operator_masks(masked: bool, row) -> bool:
     """Issue 17: in the admin API (g.pii_admin), an operator entity (`masked=False`) masks
-    the personal data of `row`'s user unless the caller may see it (barong.services.operators.pii)."""
-    if masked or not has_request_context() or not g.get("pii_admin"):
+    the personal data of `row`'s user unless the caller may see it (barong.services.operators.pii).
+    In a view-as page the user-facing entities (`masked=True`) mask as the operator's would."""
+    if masked:
+        return bool(view_as_masks())
+    if not has_request_context() or not g.get("pii_admin"):
         return False
     from barong.services.operators import pii
 

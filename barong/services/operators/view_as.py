@@ -10,6 +10,11 @@ and last login are never read for writing. Every page shown is one admin activit
 
 Ability: `read UserView` (an extension subject, barong.services.access.abilities:
 superadmin, admin and support by default). A superadmin is viewed only by a superadmin.
+
+Personal data in a viewed page is masked by the *viewer's* rights (`masks`), as on the
+console's user page (barong.services.operators.pii): unmasked only for a role with `read
+PersonalData` or after a live reveal, whatever BARONG_API_DATA_MASKING (the user-facing
+setting) says.
 """
 from __future__ import annotations
 
@@ -49,6 +54,14 @@ def authorize(actor, user: User) -> None:
     abilities.authorize(actor, "read", "UserView")
     if user.role == "superadmin" and getattr(actor, "role", None) != "superadmin":
         raise BarongError("admin.user.superadmin_change", 422)
+
+
+def masks(actor, user: User) -> bool:
+    """Must the view of `user` mask their personal data for `actor` (no `read PersonalData`,
+    no live reveal)?"""
+    from barong.services.operators import pii
+
+    return not pii.sees(actor, user.uid)
 
 
 def start(actor, user: User, session_id: str) -> View:

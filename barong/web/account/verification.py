@@ -146,9 +146,12 @@ def _profile_form(formdata=True, profile=None) -> ProfileForm:
     form = ProfileForm() if formdata else ProfileForm(formdata=None)
     form.country.choices = [("", _("Choose…"))] + country_choices()
     if profile is not None and not formdata:
+        masked = entities.view_as_masks()  # an operator's read-only view: the viewer's rights decide
         for name in PROFILE_FIELDS:
             value = getattr(profile, name)
-            if name == "dob" and isinstance(value, str) and value:
+            if masked and name in ("first_name", "last_name", "dob", "address", "postcode"):
+                value = None if name == "dob" else entities.mask_text(value)
+            elif name == "dob" and isinstance(value, str) and value:
                 try:
                     value = datetime.strptime(value[:10], "%Y-%m-%d").date()
                 except ValueError:

@@ -18,6 +18,8 @@ How it stays read-only:
   sends nothing) and a banner names the user, says it is read-only and offers the way out.
 * Every page shown is one admin activity (`users` · `view as user`, data.page); starting
   and leaving are audited too. The view ends when left, or by itself after 15 minutes.
+* Personal data is masked by the viewer's rights (`view_as.masks`, `page["masked"]`, which
+  barong.api.entities and the profile form read), never by BARONG_API_DATA_MASKING.
 """
 from __future__ import annotations
 
@@ -197,6 +199,7 @@ def users_view_as_screen(uid, screen):
             "ends_at": view.ends_at, "minutes_left": max(1, round(view.seconds_left / 60)),
             "pending": list(required_actions.pending(user.uid))}
     operator = actor()
+    page["masked"] = view_as.masks(operator, user)  # the viewer's rights, not the API's masking flag
     with _rendering_for(user, page):
         response = current_app.view_functions[endpoint]()
     response = current_app.make_response(response)
