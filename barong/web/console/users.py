@@ -74,18 +74,16 @@ def roles() -> list[str]:
 def users_index():
     args = request.args
     error = None
-    try:
-        query, conds, f = admin_users.search_query(service_params(args))
-        if args.get("locked"):  # the console's list of locked accounts (issue 15)
-            locked = admin_users.locked_condition(permanent=args.get("locked") == "permanent")
-            query, conds = query.filter(locked), [*conds, locked]
-    except BarongError as err:
-        error, f = err.codes, {}
-        query, conds = db.session.query(User).filter(User.id < 0), [User.id < 0]
-    # the live box `q` (email part, uid, username, phone or document number) is a service filter
     page_no, limit = int_arg(args, "page", 1, 1, 10**6), int_arg(args, "limit", 25, 1, 100)
-    total = admin_users.count(conds)
-    items = query.limit(limit).offset((page_no - 1) * limit).all()
+    try:
+        # the live box `q` (email part, uid, username, name, phone or document number) is a service filter
+        _, conds, f = admin_users.search_query(service_params(args))
+        if args.get("locked"):  # the console's list of locked accounts (issue 15)
+            conds = [*conds, admin_users.locked_condition(permanent=args.get("locked") == "permanent")]
+        total = admin_users.count(conds)
+        items = admin_users.page_of(conds, f, page_no, limit) if total else []
+    except BarongError as err:
+        error, f, total, items = err.codes, {}, 0, []
     page = Page(items, total, page_no, limit, {k: args.get(k) for k in FILTER_FIELDS})
     ctx = dict(page=page, args=args, error=error, states=STATES, roles=roles(), sortable=SORTABLE,
                order_by=f.get("order_by", "created_at"), ordering=f.get("ordering", "desc"), active="users")

@@ -33,20 +33,16 @@ def _filters(ordering: bool = True):
     return params
 
 
-def _respond(q, total, p, serialize):
-    items = q.limit(p["limit"]).offset((p["page"] - 1) * p["limit"]).all()
-    return paginated_response(items, total, p["page"], p["limit"], serialize)
-
-
 @bp.get("/users")
 @api_auth(load_entity=False)
 @use_params(S, *_filters(), paginated=True, summary="Returns array of users as paginated collection")
 @ability("read", "User")
 @admin_bodies.cached(admin_bodies.USERS, pii=True)
 def users_index(p):
-    q, conds, f = admin_users.search_query(p)
+    _, conds, f = admin_users.search_query(p)
     serialize = entities.user_with_profile if f["extended"] else entities.user
-    return _respond(q, admin_users.count(conds), p, serialize)
+    items = admin_users.page_of(conds, f, p["page"], p["limit"])
+    return paginated_response(items, admin_users.count(conds), p["page"], p["limit"], serialize)
 
 
 def _queue_filters():
