@@ -9,6 +9,7 @@ open, so every read sees the latest committed rows, as the session would, and no
 blocks writers (TRUNCATE in tests, migrations). Rows come back as plain tuples (SQLite
 gives DateTime columns as strings: callers convert). A broken connection is dropped and
 the read retried once. In-memory SQLite (one database per connection) uses the session.
+`all_rows` serves the resource lists that are read without the ORM (barong/api/v2/resource/lists.py).
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ class Reader:
         self._errors = self.dialect.loaded_dbapi.Error
         self._local = threading.local()
         self._compiled: dict = {}
+        self._result_types: dict = {}
 
     def _sql(self, stmt):
         hit = self._compiled.get(stmt)
@@ -72,11 +74,54 @@ class Reader:
             self._drop()
             return self._run(sql, args)
 
+    def _processors(self, stmt) -> tuple:
+        """(bind processors by parameter name, result processor per column) of `stmt`."""
+        hit = self._result_types.get(stmt)
+        if hit is None:
+            binds = dict(stmt.compile(dialect=self.dialect)._bind_processors)
+            procs = (c.type._cached_result_processor(self.dialect, None) for c in stmt.selected_columns)
+            hit = self._result_types[stmt] = (binds, tuple((i, f) for i, f in enumerate(procs) if f is not None))
+        return hit
+
+    def _run_all(self, sql: str, args) -> list:
+        cursor = self._connection().cursor()
+        try:
+            cursor.execute(sql, args)
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+
+    def all(self, stmt, params: dict) -> list[tuple]:
+        """Every row of `stmt`, its values converted as the ORM would (SQLite's DateTime strings)."""
+        sql, order = self._sql(stmt)
+        binds, procs = self._processors(stmt)
+        if binds:
+            params = {k: (binds[k](v) if k in binds and v is not None else v) for k, v in params.items()}
+        args = tuple(params[name] for name in order) if order is not None else params
+        try:
+            rows = self._run_all(sql, args)
+        except self._errors:
+            self._drop()
+            rows = self._run_all(sql, args)
+        if not procs:
+            return [tuple(r) for r in rows]
+        out = []
+        for r in rows:
+            r = list(r)
+            for i, f in procs:
+                if r[i] is not None:
+                    r[i] = f(r[i])
+            out.append(tuple(r))
+        return out
+
 
 class SessionReader:
     def first(self, stmt, params: dict):
         row = db.session.connection().execute(stmt, params).first()
         return tuple(row) if row is not None else None
+
+    def all(self, stmt, params: dict) -> list[tuple]:
+        return [tuple(r) for r in db.session.connection().execute(stmt, params)]
 
 
 _SESSION_READER = SessionReader()
@@ -95,3 +140,14 @@ def reader():
 def first(stmt, **params) -> tuple | None:
     """The first row of `stmt` (a pre-built Core select) as a plain tuple, or None."""
     return reader().first(stmt, params)
+
+
+def all_rows(stmt, **params) -> list[tuple]:
+    """Every row of `stmt` (a pre-built Core select: build it once, the compiled SQL is kept
+    per statement object) as plain tuples, typed as the ORM gives them. A request that has
+    already used its ORM session (a write, a sliding-expiry touch) reads through it, so it
+    sees its own uncommitted changes; otherwise the autocommit reader sees exactly what the
+    session's first read would (issue 18: resource lists without the ORM session)."""
+    if db.session.registry.has():
+        return _SESSION_READER.all(stmt, params)
+    return reader().all(stmt, params)

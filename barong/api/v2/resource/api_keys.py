@@ -5,9 +5,9 @@ from flask import jsonify
 
 from barong.api import entities
 from barong.api.auth import api_auth
-from barong.api.pagination import respond
+from barong.api.pagination import paginated_response
 from barong.api.params import Param, use_params
-from barong.api.v2.resource import bp, me
+from barong.api.v2.resource import bp, lists, me, me_account
 from barong.services.accounts import api_keys
 from barong.services.infra.request_info import RequestInfo
 
@@ -22,13 +22,14 @@ EXPIRES_AT = Param("expires_at", max_length=64,
 
 
 @bp.get("/api_keys")
-@api_auth
+@api_auth(load_entity=False)
 @use_params(SCOPE, Param("ordering", values=("asc", "desc"), default="asc", invalid=f"{GATE}.invalid_ordering"),
             Param("order_by", values=api_keys.ORDER_COLUMNS, default="id", invalid=f"{GATE}.invalid_attribute"),
             paginated=True, summary="List all api keys for current account.")
 def api_keys_index(p):
-    query = api_keys.query_for(me(), p.get("order_by") or "id", p.get("ordering") or "asc")
-    return respond(query, p, entities.api_key)
+    keys, total = lists.api_keys("User", me_account().id, p.get("order_by") or "id", p.get("ordering") or "asc",
+                                 p["page"], p["limit"])
+    return paginated_response(keys, total, p["page"], p["limit"], entities.api_key)
 
 
 @bp.post("/api_keys")

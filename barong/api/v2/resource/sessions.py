@@ -8,7 +8,7 @@ from flask import g, jsonify
 
 from barong.api.auth import api_auth
 from barong.api.params import document
-from barong.api.v2.resource import bp, me
+from barong.api.v2.resource import bp, lists, me, me_account
 from barong.errors import NotFound
 from barong.services.accounts import sessions
 
@@ -25,11 +25,11 @@ def _entity(s, current_id) -> dict:
 
 
 @bp.get("/sessions")
-@api_auth
+@api_auth(load_entity=False)
 @document(summary="List the current user's active sessions (the one making the call has current: true)")
 def sessions_index():
     current_id = g.get("barong_session_id")
-    return jsonify([_entity(s, current_id) for s in sessions.list_for_user(me().uid)])
+    return jsonify([_entity(s, current_id) for s in lists.sessions_of(me_account().uid)])
 
 
 @bp.delete("/sessions/<session_id>")

@@ -6,9 +6,9 @@ from flask import g, jsonify, send_file
 from barong import authz
 from barong.api import entities, user_bodies
 from barong.api.auth import api_auth
-from barong.api.pagination import respond
+from barong.api.pagination import paginated_response
 from barong.api.params import UNIX_SECONDS, Param, document, no_content, use_params
-from barong.api.v2.resource import bp, me
+from barong.api.v2.resource import bp, lists, me, me_account
 from barong.errors import BarongError
 from barong.services.access.rate_limits import limit
 from barong.services.accounts import account
@@ -78,7 +78,7 @@ def users_password(p):
 
 
 @bp.get("/users/activity/<topic>")
-@api_auth
+@api_auth(load_entity=False)
 @use_params(SCOPE,
             Param("time_from", int, allow_blank=False,
                   invalid=f"{SCOPE}.non_integer_time_from", location="query",
@@ -93,5 +93,9 @@ def users_password(p):
                   description="succeed, failed or denied"),
             paginated=True, summary="Returns user activity (topic: all, session, otp, password, account)")
 def users_activity(p, topic):
-    query = account.activity(me(), topic, p)
-    return respond(query, p, entities.activity)
+    if topic not in account.TOPICS:
+        raise BarongError("resource.user.wrong_topic", 422)
+    items, total = lists.activities(me_account().id, topic, p, p["page"], p["limit"])
+    if not total:  # account.activity's check (nothing matches), without a statement of its own
+        raise BarongError("resource.user.no_activity", 422)
+    return paginated_response(items, total, p["page"], p["limit"], entities.activity)
