@@ -152,4 +152,5 @@ async function renderPdfs(root) {
 }
 
 renderPdfs(document);
-document.body.addEventListener("htmx:afterSwap", (e) => renderPdfs(e.target));
+// a decision swaps one document's card (outerHTML): look for new PDFs in the whole page
+document.body.addEventListener("htmx:afterSwap", () => renderPdfs(document));

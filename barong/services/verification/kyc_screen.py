@@ -173,6 +173,19 @@ class HistoryItem:
     detail: dict = field(default_factory=dict)
 
 
+def _decision_item(dec: DocumentDecision, doc_type: str, category: str | None, reviewer: str | None) -> HistoryItem:
+    return HistoryItem(dec.created_at, "decision", dec.outcome,
+                       {"doc_type": doc_type, "side": SIDES.get(category or "") or
+                        ("address" if doc_type == "Address" else None),
+                        "reason": dec.reason, "note": dec.note, "internal_note": dec.internal_note,
+                        "reviewer": reviewer})
+
+
+def decision_item(dec: DocumentDecision, document: Document, reviewer_email: str | None) -> HistoryItem:
+    """The history row of one decision (the console adds it to the screen after deciding)."""
+    return _decision_item(dec, document.doc_type, document.doc_category, reviewer_email)
+
+
 #: admin audit topics that are about an applicant's KYC: label and profile changes, decisions
 _ADMIN_TOPICS = ("kyc", "labels", "profiles", "users")
 _USER_TOPICS = ("profile", "document", "documents", "kyc", "label")
@@ -189,11 +202,7 @@ def history(user: User) -> list[HistoryItem]:
                  .filter(DocumentDecision.user_id == user.id)
                  .order_by(DocumentDecision.id.desc()).limit(HISTORY_LIMIT).all())
     for dec, doc_type, category, reviewer in decisions:
-        items.append(HistoryItem(dec.created_at, "decision", dec.outcome,
-                                 {"doc_type": doc_type, "side": SIDES.get(category or "") or
-                                  ("address" if doc_type == "Address" else None),
-                                  "reason": dec.reason, "note": dec.note, "internal_note": dec.internal_note,
-                                  "reviewer": reviewer}))
+        items.append(_decision_item(dec, doc_type, category, reviewer))
     for c in db.session.query(Comment).filter(Comment.user_id == user.id).order_by(Comment.id.desc()).limit(20):
         items.append(HistoryItem(c.created_at, "comment", c.title, {"text": c.data, "author": c.author_uid}))
     rows = (db.session.query(Activity, User.email).outerjoin(User, User.id == Activity.user_id)

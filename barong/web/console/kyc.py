@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 from barong.errors import BarongError
 from barong.extensions import db
-from barong.models import Document, User, utcnow
+from barong.models import Document, DocumentDecision, User, utcnow
 from barong.services.operators import admin_users
 from barong.services.verification import document_review, kyc_reasons, kyc_review, kyc_screen
 from barong.web.console import bp, policy
@@ -128,6 +128,18 @@ def _review_context(applicant: User, me: User, **extra) -> dict:
     return ctx
 
 
+def _decided_context(applicant: User, doc: Document, me: User, **extra) -> dict:
+    """What `_decided.html` needs: one document's card, the notice, the status, the decision's
+    history row — no flags, no history query, no other document (what makes the answer cheap)."""
+    ctx = dict(user=applicant, d=doc, pending=kyc_review.is_pending(applicant), held_by=None,
+               can_decide=policy.can(me, "kyc.decide_document"), reasons=kyc_reasons.all(),
+               reason_kind=kyc_reasons.document_kind, side_of=kyc_screen.side_of,
+               filters=queue_filters(request.form), errors={}, form={}, today=utcnow().date(),
+               reason_text=lambda code: kyc_reasons.text(code, _lang()), item=None)
+    ctx.update(extra)
+    return ctx
+
+
 def _lang() -> str:
     from flask_babel import get_locale
 
@@ -161,8 +173,11 @@ DECISION_FIELDS = {"kyc.reason.missing": "reason", "kyc.reason.unknown": "reason
 @console_requires("kyc.read", "kyc.decide_document")
 def kyc_decide_document(uid, document_id):
     """One document's decision (document_review.decide_document): outcome approve / reject /
-    retry, a catalogue reason, a note to the user and an internal note. Answers the refreshed
-    review screen body (htmx) or redirects back to it."""
+    retry, a catalogue reason, a note to the user and an internal note. Over htmx it answers only
+    what the decision changed (_decided.html: the document's card, and out of band the notice,
+    the applicant's status and the new history row; a refused form: the card with its errors),
+    or HX-Redirect to the next applicant when nothing of this one waits any more; without htmx it
+    redirects back to the screen."""
     applicant = admin_users.get(uid, full=True)
     me = actor()
     doc = db.session.get(Document, document_id)
@@ -177,10 +192,13 @@ def kyc_decide_document(uid, document_id):
         if fields:
             db.session.rollback()
             applicant = admin_users.get(uid, full=True)
+            if is_htmx():
+                doc = db.session.get(Document, document_id)
+                ctx = _decided_context(applicant, doc, me, errors={document_id: fields}, form={document_id: form})
+                resp = make_response(render_template("console/kyc/_document.html", **ctx), 422)
+                return toast(resp, _("Please correct the highlighted fields."), "error")
             ctx = _review_context(applicant, me, errors={document_id: fields}, form={document_id: form})
-            resp = make_response(render_template("console/kyc/_review_body.html" if is_htmx()
-                                                 else "console/kyc/review.html", **ctx), 422)
-            return toast(resp, _("Please correct the highlighted fields."), "error") if is_htmx() else resp
+            return make_response(render_template("console/kyc/review.html", **ctx), 422)
         return refused(err)
     db.session.flush()
     verdict = {"approve": _("approved"), "reject": _("rejected"), "retry": _("sent back for a new upload")}
@@ -197,8 +215,11 @@ def kyc_decide_document(uid, document_id):
         flash(message, "success")
         return redirect(target)
     if is_htmx():
-        applicant = admin_users.get(uid, full=True)
-        resp = make_response(render_template("console/kyc/_review_body.html", **_review_context(applicant, me)))
+        decision = (db.session.query(DocumentDecision).filter_by(document_id=doc.id)
+                    .order_by(DocumentDecision.id.desc()).first())
+        item = kyc_screen.decision_item(decision, doc, me.email) if decision is not None else None
+        resp = make_response(render_template("console/kyc/_decided.html",
+                                             **_decided_context(applicant, doc, me, item=item)))
         return toast(resp, message)
     flash(message, "success")
     return redirect(url_for("console.kyc_show", uid=applicant.uid, **filters))

@@ -181,7 +181,13 @@ def test_decide_one_document_from_the_screen(operator, console, identity_applica
                        data={"outcome": "retry", "reason": "blurry", "note": "Face hidden", "internal_note": "hat"})
     assert resp.status_code == 200
     body = resp.get_data(as_text=True)
-    assert 'id="kyc-review"' in body and "re-upload asked" in body and "toast" in resp.headers["HX-Trigger"]
+    # only what changed: the selfie's card (the form's target), and out of band the notice, the
+    # applicant's status and the decision's history row — not the whole screen again
+    assert f'id="doc-{selfie.id}"' in body and "re-upload asked" in body and "toast" in resp.headers["HX-Trigger"]
+    assert 'id="kyc-review"' not in body and f'id="doc-{front.id}"' not in body and "kyc-profile" not in body
+    assert 'id="kyc-status" hx-swap-oob="true"' in body and 'id="kyc-notice" hx-swap-oob="true"' in body
+    assert 'hx-swap-oob="afterbegin:#kyc-timeline"' in body
+    assert f'data-document="{selfie.id}" data-pending' not in body  # decided: no form any more
     db.session.expire_all()
     assert selfie.review_state == "retry" and selfie.review_reason == "blurry" and selfie.review_note == "Face hidden"
     dec = db.session.query(DocumentDecision).filter_by(document_id=selfie.id).one()
