@@ -7,7 +7,8 @@ bench/request_path.py measures what the issue asks (wrk through gunicorn), but o
 activities and an API key, 30 other users), signs in with a session cookie, and calls the
 Flask WSGI app directly in one process, interleaved in short batches. Per GET it prints the
 median CPU time per request, the SQL statements per request (a `before_cursor_execute`
-listener) and the ratio of its CPU time to users/me's ("within 2x of it": ratio <= 2.0).
+listener, plus those on barong.authz.reader's own connection) and the ratio of its CPU time
+to users/me's ("within 2x of it": ratio <= 2.0).
 
 Options: --only a,b (scenario names as printed: the path after /api/v2/barong/; users/me is
 always measured), -n requests per batch (50), --rounds (15), --profile NAME (cProfile NAME's
@@ -106,6 +107,14 @@ def main() -> int:
         @event.listens_for(engine, "before_cursor_execute")
         def _count(*_a, **_k):
             statements[0] += 1
+
+        from barong.authz import reader as authz_reader  # its own DBAPI connection: counted here
+
+        for method in ("_run", "_run_all"):
+            def counted(self, *a, _orig=getattr(authz_reader.Reader, method)):
+                statements[0] += 1
+                return _orig(self, *a)
+            setattr(authz_reader.Reader, method, counted)
 
         def caller(name):
             base = EnvironBuilder(path=f"{B}/{name.format(uid=info['uid'])}",
