@@ -63,7 +63,10 @@ _DML = ("INSERT", "UPDATE", "DELETE", "REPLACE", "WITH")
 
 _entries: dict = {}  # key → ((status, headers, body), generations of its groups, monotonic time)
 _lock = threading.Lock()
-MAX_ENTRIES = 5000
+#: the bodies kept per process, in bytes: every distinct query string (a console search, a
+#: page) is an entry, and a worker must stay well under its memory budget (< 150 MB RSS)
+MAX_BYTES = 8 * 1024 * 1024
+_size = [0]
 
 
 def _stamp(groups: tuple) -> tuple:
@@ -97,10 +100,14 @@ def cached(*groups: str, pii: bool = False, when=None):
                 return current_app.response_class(body, status=status, headers=headers)
             response = current_app.make_response(view(*args, **kwargs))
             if response.status_code == 200 and not response.is_streamed:
-                value = (response.status_code, list(response.headers.items()), response.get_data())
+                body = response.get_data()
+                value = (response.status_code, list(response.headers.items()), body)
                 with _lock:
-                    if len(_entries) >= MAX_ENTRIES:
+                    old = _entries.get(key)
+                    _size[0] += len(body) - (len(old[0][2]) if old is not None else 0)
+                    if _size[0] > MAX_BYTES:  # crude but bounded: start again
                         _entries.clear()
+                        _size[0] = len(body)
                     _entries[key] = (value, stamp, time.monotonic())
             return response
 
@@ -156,5 +163,6 @@ def _after_transaction(_dbapi_connection, record) -> None:
 def clear() -> None:
     with _lock:
         _entries.clear()
+        _size[0] = 0
     for channel in GROUPS:
         bump(channel)

@@ -189,3 +189,13 @@ def test_raw_sql_drops_every_group(sa):
     db.session.execute(text("UPDATE levels SET value = 'by-sql' WHERE id = 1"))
     unit_of_work.commit()
     assert sa.get("/levels").get_json()[0]["value"] == "by-sql"
+
+
+def test_the_cache_stays_within_its_byte_budget(sa, monkeypatch):
+    """Every distinct query string is an entry: the bodies kept never exceed MAX_BYTES."""
+    monkeypatch.setattr(admin_bodies, "MAX_BYTES", 3000)
+    for page in range(1, 30):
+        assert sa.get(f"/permissions?limit=5&page={page}").status_code == 200
+        kept = sum(len(v[0][2]) for v in admin_bodies._entries.values())
+        assert kept == admin_bodies._size[0] <= 3000
+    assert 0 < len(admin_bodies._entries) < 29
