@@ -19,6 +19,12 @@
 * **`Flask.ensure_sync`** — called for every before/after/teardown hook and the view on
   each request (about twenty times) and each time asking `inspect.iscoroutinefunction` —
   remembers its answer per registered function.
+* **`Vary: Cookie`** for an empty session that was read (Flask-Login reads it on every
+  response) is added without parsing and re-serialising a header set; **Flask-Login's
+  remember-cookie hook** has nothing to do for an empty session (unless
+  REMEMBER_COOKIE_REFRESH_EACH_REQUEST) but mark it read, as it did; **the ORM session's
+  teardown** is skipped while no ORM session exists in this process (removing none did
+  nothing). Issue 18's second round; figures in docs/benchmarks.md.
 """
 from __future__ import annotations
 
@@ -54,6 +60,65 @@ class LeanCookieSessionInterface(SecureCookieSessionInterface):
                                or not request.cookies.get(self.get_cookie_name(app))):
             return self.session_class()  # what Flask returns for an absent cookie
         return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session, response) -> None:
+        if not session and not session.modified:  # nothing to write or delete: Flask returns too
+            if session.accessed:
+                vary_cookie(response)
+            return
+        super().save_session(app, session, response)
+
+
+def vary_cookie(response) -> None:
+    """`response.vary.add("Cookie")`, without parsing the absent header into a set (werkzeug
+    raises and catches a KeyError for it) and dumping it back."""
+    headers = response.headers
+    for key, _value in headers:
+        if key.lower() == "vary":
+            response.vary.add("Cookie")
+            return
+    headers.add("Vary", "Cookie")
+
+
+def _lean_remember_cookie(app: Flask) -> None:
+    """Flask-Login's after_request `_update_remember_cookie`, for an empty session: it only
+    reads `flask.session` (which marks it accessed: `Vary: Cookie`) and finds no `_remember`.
+    With REMEMBER_COOKIE_REFRESH_EACH_REQUEST it writes one, so it runs then."""
+    from barong.extensions import login_manager
+
+    original = login_manager._update_remember_cookie
+
+    @functools.wraps(original)
+    def update_remember_cookie(response):
+        ctx = _cv_request.get(None)
+        session = getattr(ctx, "_session", None)
+        if session is not None and not session and not app.config.get("REMEMBER_COOKIE_REFRESH_EACH_REQUEST"):
+            session.accessed = True
+            return response
+        return original(response)
+
+    app.after_request_funcs[None] = [update_remember_cookie if fn == original else fn
+                                     for fn in app.after_request_funcs.get(None, [])]
+
+
+def _lean_orm_teardown(app: Flask) -> None:
+    """Flask-SQLAlchemy's teardown removes this context's ORM session; with none in the
+    registry at all (ping, the gateway check: they never open one) that finds nothing."""
+    from barong.extensions import db
+
+    original = db._teardown_session
+    registry = db.session.registry
+    sessions = getattr(registry, "registry", None)  # ScopedRegistry: scope → Session
+    if not isinstance(sessions, dict):
+        return
+
+    @functools.wraps(original)
+    def teardown_session(exc):
+        if registry.registry:
+            original(exc)
+
+    app.teardown_appcontext_funcs[:] = [teardown_session if fn == original else fn
+                                        for fn in app.teardown_appcontext_funcs]
 
 
 def _limiter_middleware_needed(limiter) -> bool:
@@ -137,4 +202,6 @@ def install(app: Flask) -> None:
     app.session_interface = LeanCookieSessionInterface()
     _drop_limiter_middleware(app)
     _csrf_only_for_checked_methods(app)
+    _lean_remember_cookie(app)
+    _lean_orm_teardown(app)
     _memoized_ensure_sync(app)

@@ -1,7 +1,9 @@
 """HTML: the end-user site (web/account) and the operator console (web/console)."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, abort
+
+from barong import flaskctx
 
 
 def register_console(app: Flask) -> None:
@@ -24,11 +26,7 @@ def _refuse_nul_bytes():
     """The site's forms and filters reach the database as typed: a NUL byte in a query or
     form value (PostgreSQL refuses it in text: a 500) is a 400 page instead. The API refuses
     it per parameter, with the parameter's own code (barong/api/params.py)."""
-    from flask import abort
-
-    from barong import flaskctx
-
-    request = flaskctx.request()  # every request passes here: no LocalProxy
+    request = flaskctx.request()  # every request passes here: no LocalProxy, no import
     if request.path.startswith("/api/"):
         return None
     if any("\x00" in key or "\x00" in value for key, value in request.values.items(multi=True)):

@@ -12,6 +12,8 @@ import json
 
 from flask import g, has_request_context, request
 
+from barong import flaskctx
+
 LANGUAGES = ("en", "ru")
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
 COOKIE = "lang"
@@ -56,7 +58,8 @@ def select_locale() -> str:
 
 def remember_requested_language(response):
     """after_request: keep a `?lang=` choice in the cookie."""
-    if b"lang" not in request.query_string:  # every request passes here: parse the query only when it may hold one
+    # every request passes here: no LocalProxy, and parse the query only when it may hold `lang`
+    if b"lang" not in flaskctx.request().query_string:
         return response
     lang = requested_language()
     if lang and request.cookies.get(COOKIE) != lang:

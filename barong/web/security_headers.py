@@ -50,18 +50,27 @@ def _setdefault(headers, present: set, name: str, value: str) -> None:
 
 
 def init_app(app: Flask) -> None:
+    config = app.config
+
     @app.after_request
     def _security_headers(response):
+        # every response passes here: one pass over the headers (names present, Content-Type)
         headers = response.headers
-        present = {key.lower() for key, _ in headers}
-        _setdefault(headers, present, "X-Content-Type-Options", "nosniff")
+        present = set()
+        content_type = None
+        for key, value in headers:
+            key = key.lower()
+            present.add(key)
+            if key == "content-type" and content_type is None:
+                content_type = value
+        if "x-content-type-options" not in present:
+            headers.add("X-Content-Type-Options", "nosniff")
         path = flaskctx.request().path
         if path.startswith("/api/v2/auth"):
             return response
-        config = flaskctx.app().config
         if str(config.get("BARONG_DOMAIN") or "").lower().startswith("https://"):
             _setdefault(headers, present, "Strict-Transport-Security", HSTS)
-        if response.mimetype == "text/html":
+        if content_type and content_type.partition(";")[0].strip() == "text/html":  # response.mimetype
             _setdefault(headers, present, "Content-Security-Policy",
                         content_security_policy(config.get("BARONG_CAPTCHA")))
             _setdefault(headers, present, "X-Frame-Options", "DENY")

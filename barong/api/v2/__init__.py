@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from barong import flaskctx
 from barong.errors import json_errors
 
 PREFIX = "/api/v2/barong"
@@ -50,8 +51,7 @@ def register_api(app: Flask) -> None:
     def _options_allow(response):
         # Flask's automatic OPTIONS answer lists the methods of every rule matching the path,
         # the catch-alls' included: list the operation's own (what the OpenAPI document says)
-        from flask import request
-
+        request = flaskctx.request()  # every request passes here: no LocalProxy, no import
         if request.method == "OPTIONS" and "Allow" in response.headers and request.path.startswith("/api/"):
             response.headers["Allow"] = allow_header(request.environ)
         return response

@@ -12,6 +12,7 @@ import sqlite3
 from flask import Flask, g, has_request_context
 from sqlalchemy.exc import IntegrityError
 
+from barong import flaskctx
 from barong.extensions import db
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,18 @@ def durable(fn, *args, **kwargs) -> None:
         fn(*args, **kwargs)
 
 
+def _session_used() -> bool:
+    """Whether this context has an ORM session: `db.session.registry.has()`, answered at once
+    while no context of the process has one (the registry's dict is empty)."""
+    registry = db.session.registry
+    sessions = getattr(registry, "registry", None)
+    if isinstance(sessions, dict) and not sessions:
+        return False
+    return registry.has()
+
+
 def _run_durable(after_rollback: bool) -> None:
-    work = g.pop("_durable", [])
+    work = flaskctx.g().pop("_durable", [])
     if not work:
         return
     for fn, args, kwargs in work:
@@ -128,7 +139,7 @@ def init_app(app: Flask) -> None:
         # A request that never touched the ORM session (ping, the gateway check: it reads
         # through barong.authz.reader's own connection) has none in the registry: creating
         # one only to find it empty (and closing it at teardown) cost ~60 µs per request.
-        used = db.session.registry.has()
+        used = _session_used()
         if response.status_code >= 400:
             if used:
                 db.session.rollback()
@@ -137,7 +148,7 @@ def init_app(app: Flask) -> None:
             return response
         try:
             _run_durable(after_rollback=False)
-            if not used and not db.session.registry.has():  # a durable() job may have used it
+            if not used and not _session_used():  # a durable() job may have used it
                 return response
             session = db.session()  # the scoped_session registry → this request's Session
             # A request that never used the ORM session (the gateway check reads through
@@ -154,6 +165,6 @@ def init_app(app: Flask) -> None:
 
     @app.teardown_request
     def _run_hooks(exc):
-        hooks = g.pop("_after_commit", [])
+        hooks = flaskctx.g().pop("_after_commit", [])  # every request passes here: no LocalProxy
         if exc is None and hooks:
             run_after_commit_hooks(hooks)
