@@ -160,6 +160,9 @@ def seed(app, reseed: bool) -> None:
                 db.session.execute(insert(Phone.__table__), phone_rows)
             if doc_rows:
                 db.session.execute(insert(Document.__table__), doc_rows)
+            from barong.services.verification import kyc_review
+
+            kyc_review.refresh_all_waiting()  # users.kyc_waiting_since of the bulk-inserted applicants
             db.session.commit()
         if db.engine.dialect.name == "postgresql":
             db.session.execute(text("SELECT setval(pg_get_serial_sequence('users', 'id'), "

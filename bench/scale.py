@@ -199,7 +199,11 @@ def seed(app, n_users: int, reseed: bool) -> None:
         db.session.commit()
         print(f"    {len(indexes)} indexes rebuilt in {time.perf_counter() - built:.1f} s", flush=True)
         db.session.execute(text("SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT max(id) FROM users))"))
+        from barong.services.verification import kyc_review
+
+        waiting_set = kyc_review.refresh_all_waiting()  # users.kyc_waiting_since, as the app keeps it
         db.session.commit()
+        print(f"    kyc_waiting_since recomputed for {waiting_set:,} candidate users", flush=True)
         copied = time.perf_counter() - started
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
