@@ -10,9 +10,9 @@ median CPU time per request, the SQL statements per request (a `before_cursor_ex
 listener, plus those on barong.authz.reader's own connection) and the ratio of its CPU time
 to users/me's ("within 2x of it": ratio <= 2.0).
 
-Options: --only a,b (scenario names as printed: the path after /api/v2/barong/; users/me is
-always measured), -n requests per batch (50), --rounds (15), --profile NAME (cProfile NAME's
-batch instead, top 30 by cumulative time).
+Options: --only a,b (scenario names as printed: the path after /api/v2/barong/; any such path,
+with a query too; users/me is always measured), -n requests per batch (50), --rounds (15),
+--profile NAME (cProfile NAME's batch instead, top 30 by cumulative time).
 """
 from __future__ import annotations
 
@@ -97,8 +97,7 @@ def main() -> int:
             raise SystemExit(f"login failed: {resp.status_code}")
         cookie = next(v for k, v in resp.headers.items() if k == "Set-Cookie"
                       and v.startswith("_barong_session=")).split(";", 1)[0]
-        names = [BASE] + [n for n in RESOURCE_GETS + ADMIN_GETS
-                          if not args.only or n in args.only.split(",")]
+        names = [BASE] + ([n for n in args.only.split(",") if n != BASE] if args.only else RESOURCE_GETS + ADMIN_GETS)
 
         statements = [0]
         with app.app_context():

@@ -16,6 +16,8 @@ def iso(value: datetime | None) -> str | None:
     """ISO 8601 UTC, second precision, Z suffix (reference/api-conventions.md §6)."""
     if value is None:
         return None
+    if value.tzinfo is None and value.year >= 1000:  # the same text, a third of strftime's cost (issue 18)
+        return value.isoformat(timespec="seconds") + "Z"
     return value.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
