@@ -25,9 +25,10 @@ def _masking(masked: bool) -> bool:
     return masked and current_app.config.get("BARONG_API_DATA_MASKING", True)
 
 
-def _operator_masks(masked: bool, row) -> bool:
+def _operator_masks(masked: bool, row, field: str | None = None) -> bool:
     """Issue 17: in the admin API (g.pii_admin), an operator entity (`masked=False`) masks
-    the personal data of `row`'s user unless the caller may see it (barong.services.operators.pii).
+    the personal data of `row`'s user unless the caller may see it (barong.services.operators.pii;
+    `field`: the part of it a reveal may have named, one of pii.FIELDS).
     In a view-as page the user-facing entities (`masked=True`) mask as the operator's would."""
     if masked:
         return bool(view_as_masks())
@@ -36,7 +37,7 @@ def _operator_masks(masked: bool, row) -> bool:
     from barong.services.operators import pii
 
     # the caller's role and uid decide: the cached account does (no ORM load of the caller)
-    return not pii.sees(g.current_user, getattr(row.user, "uid", None))
+    return not pii.sees(g.current_user, getattr(row.user, "uid", None), field)
 
 
 def mask_text(v):
@@ -101,17 +102,19 @@ def profile(p, masked: bool = True) -> dict:
            "dob": mask_dob(dob) if m else dob, "address": p.address, "postcode": p.postcode, "city": p.city,
            "country": p.country, "state": p.state, "metadata": p.metadata_json,
            "created_at": iso(p.created_at), "updated_at": iso(p.updated_at)}
-    if _operator_masks(masked, p):
-        out.update({"first_name": mask_text(p.first_name), "last_name": mask_text(p.last_name),
-                    "dob": pii_masked(dob, "dob"), "address": mask_text(p.address),
-                    "postcode": mask_text(p.postcode)})
+    if _operator_masks(masked, p, "names"):
+        out.update({"first_name": mask_text(p.first_name), "last_name": mask_text(p.last_name)})
+    if _operator_masks(masked, p, "dob"):
+        out["dob"] = pii_masked(dob, "dob")
+    if _operator_masks(masked, p, "address"):
+        out.update({"address": mask_text(p.address), "postcode": mask_text(p.postcode)})
     return out
 
 
 def phone(ph, masked: bool = True) -> dict:
     number = ph.number
     validated = ph.validated_at.strftime("%Y-%m-%dT%H:%M:%S.000Z") if ph.validated_at else None
-    hide = _masking(masked) or _operator_masks(masked, ph)
+    hide = _masking(masked) or _operator_masks(masked, ph, "phones")
     return {"country": ph.country, "number": mask_phone(number) if hide else number,
             "validated_at": validated}
 
@@ -123,7 +126,8 @@ def upload_url(d) -> str:
 def document(d, masked: bool = True) -> dict:
     number = d.doc_number
     out = {"upload": upload_url(d), "doc_type": d.doc_type,
-           "doc_number": mask_doc_number(number) if _masking(masked) or _operator_masks(masked, d) else number,
+           "doc_number": mask_doc_number(number) if _masking(masked) or _operator_masks(masked, d, "documents")
+           else number,
            "doc_expire": d.doc_expire.isoformat() if d.doc_expire else None, "metadata": d.metadata_json,
            "created_at": iso(d.created_at), "updated_at": iso(d.updated_at)}
     if not masked:  # operators (admin, management): the review too (added fields, issue 14)

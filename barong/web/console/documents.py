@@ -26,7 +26,7 @@ def documents_file(document_id):
     path = documents.path_for(doc)
     if not path.is_file():
         abort(404)
-    if not pii.sees(actor(), doc.user.uid if doc.user is not None else None):
+    if not pii.sees(actor(), doc.user.uid if doc.user is not None else None, "documents"):
         return forbidden()
     pii.document_viewed(actor(), doc)
     return uploads.send_stored(path, doc.upload_name or path.name)  # attachment, sandboxed (img previews work)

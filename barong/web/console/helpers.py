@@ -321,21 +321,31 @@ def paginate(query, args, default_limit: int = 25) -> Page:
 
 # ---- templates ------------------------------------------------------------------------------
 
-def pii_sees(uid: str | None) -> bool:
-    """May the signed-in operator see user `uid`'s personal data now (issue 17)? Memoised per request."""
+def pii_sees(uid: str | None, field: str | None = None) -> bool:
+    """May the signed-in operator see user `uid`'s personal data now (issue 17) — the reveal's
+    `field` (pii.FIELDS), or all of it when None? Memoised per request."""
     from barong.services.operators import pii
 
     cache = g.setdefault("_console_pii", {})
-    if uid not in cache:
-        cache[uid] = pii.sees(current_user if getattr(current_user, "is_authenticated", False) else None, uid)
-    return cache[uid]
+    key = (uid, field)
+    if key not in cache:
+        cache[key] = pii.sees(current_user if getattr(current_user, "is_authenticated", False) else None, uid,
+                              field)
+    return cache[key]
+
+
+#: the template's kind of value → the reveal field it belongs to ("text" names none: shown only
+#: when everything is revealed — say "name" or "address" for a reveal of that part to show it)
+PII_FIELD_OF_KIND = {"name": "names", "address": "address", "dob": "dob", "phone": "phones",
+                     "doc_number": "documents"}
 
 
 def pii_value(value, kind: str, uid: str | None):
-    """`value` as the operator may see it: itself, or masked the original's way (entities.pii_masked)."""
+    """`value` as the operator may see it: itself, or masked the original's way (entities.pii_masked).
+    `kind`: name, address (also postcode), dob, phone, doc_number, or text (any other)."""
     from barong.api import entities
 
-    return value if pii_sees(uid) else entities.pii_masked(value, kind)
+    return value if pii_sees(uid, PII_FIELD_OF_KIND.get(kind)) else entities.pii_masked(value, kind)
 
 
 def install_template_helpers(bp) -> None:

@@ -17,14 +17,17 @@ from barong.web.console.helpers import actor, console_requires, done, is_htmx, r
 def users_reveal(uid):
     user = admin_users.get(uid)
     reason = request.form.get("reason") or ""
+    fields = [f for f in request.form.getlist("fields") if f]  # none ticked: everything
     try:
-        pii.reveal(actor(), user.uid, reason)
+        pii.reveal(actor(), user.uid, reason, fields or None)
     except BarongError as err:
         if err.status == 422:
-            message = (_("Give a reason (at most 255 characters).") if err.code != "admin.pii.missing_reason"
-                       else _("Give a reason for revealing this personal data."))
+            errors = {"fields_error": _("Tick only the listed kinds of data.")} if err.code == "admin.pii.invalid_field" \
+                else {"reveal_error": _("Give a reason (at most 255 characters).") if err.code != "admin.pii.missing_reason"
+                      else _("Give a reason for revealing this personal data.")}
             page = "console/users/_reveal.html" if is_htmx() else "console/users/reveal.html"
-            return make_response(render_template(page, user=user, reveal_error=message, reason=reason[:300]), 422)
+            return make_response(render_template(page, user=user, reason=reason[:300],
+                                                 fields=[f for f in fields if f in pii.FIELDS], **errors), 422)
         return refused(err)
     back = request.form.get("next") or ""
     if not back.startswith("/") or back.startswith("//"):

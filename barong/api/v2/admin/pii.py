@@ -25,7 +25,10 @@ def _mark_admin_api():
             Param("reason", max_length=pii.REASON_MAX, invalid=f"{S}.reason_too_long",
                   description="required: why the data is needed (at most 255 characters), stored in the audit "
                               "row; absent or blank → 422 admin.pii.missing_reason"),
-            Param("fields", description="comma-separated subset of " + ", ".join(pii.FIELDS) + " (default all)"),
+            Param("fields", invalid=f"{S}.invalid_field",
+                  description="comma-separated subset of " + ", ".join(pii.FIELDS) + " (default all): only "
+                              "these are unmasked for the caller; another name (or not a string) → 422 "
+                              "admin.pii.invalid_field"),
             summary="Reveal a user's personal data",
             description="For roles with `reveal PersonalData` but not `read PersonalData` (compliance by default): "
                         "writes one admin activity (topic pii, action reveal, data {reason, fields}) and returns "
