@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from contextlib import contextmanager
 
 from flask import Flask, g, has_request_context
 from sqlalchemy.exc import IntegrityError
@@ -90,6 +91,20 @@ def _begin_sqlite(session) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
+@contextmanager
+def savepoint(session=None):
+    """A SAVEPOINT inside the current transaction: an exception leaving the block undoes only
+    the block's writes (and propagates); the transaction and the work before it stay usable.
+    Pending work is flushed first, so it is not part of the savepoint. On SQLite the real
+    transaction is opened before the SAVEPOINT (see `_begin_sqlite`), or its RELEASE would
+    commit past the request's rollback."""
+    session = session or db.session
+    session.flush()
+    _begin_sqlite(session)
+    with session.begin_nested():
+        yield session
+
+
 def add_unique(obj, errors: dict) -> None:
     """Insert `obj` inside a SAVEPOINT; a unique violation of one of `errors`' keys
     (constraint names and/or SQLite `table.column`s) undoes only that insert and raises the
@@ -99,11 +114,8 @@ def add_unique(obj, errors: dict) -> None:
     hold under races. The rest of the transaction stays usable (a caller that swallows
     the error — a best-effort label — keeps its own work), and the request still rolls
     back as a whole when the error reaches the response."""
-    session = db.session
-    session.flush()  # earlier pending work stays outside the savepoint
-    _begin_sqlite(session)
     try:
-        with session.begin_nested():
+        with savepoint() as session:  # earlier pending work stays outside the savepoint
             session.add(obj)
             session.flush()
     except IntegrityError as exc:

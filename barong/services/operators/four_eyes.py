@@ -35,7 +35,7 @@ from barong.extensions import db
 from barong.models import ApprovalRequest, User, utcnow
 from barong.services.access import abilities
 from barong.services.audit import activities
-from barong.services.infra.unit_of_work import _begin_sqlite
+from barong.services.infra.unit_of_work import savepoint
 
 _executing: contextvars.ContextVar[int | None] = contextvars.ContextVar("four_eyes_executing", default=None)
 
@@ -209,10 +209,8 @@ def approve(request_id: int, operator, note: str | None = None) -> ApprovalReque
     requester = db.session.query(User).filter_by(uid=req.requested_by).one()
     _take(req, "approved", operator, note)
     token = _executing.set(req.id)
-    db.session.flush()
-    _begin_sqlite(db.session)
     try:
-        with db.session.begin_nested():
+        with savepoint():  # a refusal of the action undoes only its own writes
             action.run(json.loads(req.params), requester)
     except BarongError as err:
         req.state = "failed"
