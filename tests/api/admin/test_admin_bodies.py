@@ -199,3 +199,29 @@ def test_the_cache_stays_within_its_byte_budget(sa, monkeypatch):
         kept = sum(len(v[0][2]) for v in admin_bodies._entries.values())
         assert kept == admin_bodies._size[0] <= 3000
     assert 0 < len(admin_bodies._entries) < 29
+
+
+@pytest.mark.parametrize("path", ["/permissions", "/restrictions", "/profiles", "/activities"])
+def test_totals_with_and_without_the_count(sa, make_user, path):
+    """The Total header is the row count however the page falls: short last page (no COUNT
+    run), full page, exactly full, past the end, empty."""
+    make_user()
+    from sqlalchemy import func, select
+
+    from barong.models import Activity, Permission, Restriction
+
+    model = {"/permissions": Permission, "/restrictions": Restriction, "/profiles": Profile,
+             "/activities": Activity}[path]
+    stmt = select(func.count()).select_from(model)
+    if model is Activity:
+        stmt = stmt.where(Activity.category == "user")
+    total = db.session.execute(stmt).scalar_one()
+    shapes = [(1, 100), (1, max(total, 1)), (2, 1), (1, max(total - 1, 1)), (2, max(total - 1, 1)), (50, 3),
+              (total // 7 + 1, 7), (total // 7, 7)]
+    for page, limit in shapes:
+        limit, page = min(limit, 100), max(page, 1)
+        admin_bodies.clear()
+        resp = sa.get(f"{path}?page={page}&limit={limit}")
+        assert resp.status_code == 200, resp.get_json()
+        assert int(resp.headers["Total"]) == total, (page, limit)
+        assert len(resp.get_json()) == max(0, min(limit, total - (page - 1) * limit))

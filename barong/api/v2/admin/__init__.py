@@ -38,6 +38,26 @@ def ability(action: str, subject: str):
     return decorator
 
 
+def page_and_total(query, page: int, limit: int):
+    """`(rows, total)` of one page of `query` (one table, or many-to-one joins: a row per item).
+    The COUNT runs only when the page does not show the total itself: a short page that is
+    not empty, or an empty first page, ends the list (issue 18: most admin lists fit on one
+    page, and the COUNT was a statement per request)."""
+    offset = (page - 1) * limit
+    items = query.limit(limit).offset(offset).all()
+    if 0 < len(items) < limit or (offset == 0 and not items):
+        return items, offset + len(items)
+    return items, query.order_by(None).count()
+
+
+def respond(query, p: dict, serialize):
+    """barong.api.pagination.respond with `page_and_total`."""
+    from barong.api.pagination import paginated_response
+
+    items, total = page_and_total(query, p["page"], p["limit"])
+    return paginated_response(items, total, p["page"], p["limit"], serialize)
+
+
 from barong.api.v2.admin import (  # noqa: E402,F401
     abilities as abilities_views,
 )

@@ -3,7 +3,7 @@ from barong.api import admin_bodies, entities
 from barong.api.auth import api_auth
 from barong.api.pagination import paginated_response
 from barong.api.params import UNIX_SECONDS, Param, use_params
-from barong.api.v2.admin import ability, bp
+from barong.api.v2.admin import ability, bp, page_and_total
 from barong.services.audit import admin_activities
 
 S = "admin.activity"
@@ -17,10 +17,7 @@ COMMON = (Param("topic", invalid=f"{S}.non_string_topic"), Param("action", inval
 
 
 def _page(category, p):
-    q = admin_activities.search_query(category, p)
-    total = q.order_by(None).count()
-    items = q.limit(p["limit"]).offset((p["page"] - 1) * p["limit"]).all()
-    return items, total
+    return page_and_total(admin_activities.search_query(category, p), p["page"], p["limit"])
 
 
 @bp.get("/activities")

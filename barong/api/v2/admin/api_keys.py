@@ -1,9 +1,8 @@
 """GET admin/api_keys: a user's API keys (read-only, without secrets)."""
 from barong.api import admin_bodies, entities
 from barong.api.auth import api_auth
-from barong.api.pagination import respond
 from barong.api.params import Param, use_params
-from barong.api.v2.admin import ability, bp
+from barong.api.v2.admin import ability, bp, respond
 from barong.errors import BarongError
 from barong.services.accounts import api_keys
 from barong.services.operators import admin_users

@@ -1,9 +1,8 @@
 """admin/permissions: the RBAC rows authz decides with (changes clear its cache at once)."""
 from barong.api import admin_bodies, entities
 from barong.api.auth import api_auth, current_user
-from barong.api.pagination import respond
 from barong.api.params import INT32, Param, no_content, use_params
-from barong.api.v2.admin import ability, bp, nonblank
+from barong.api.v2.admin import ability, bp, nonblank, respond
 from barong.extensions import db
 from barong.models import Permission
 from barong.services.operators import admin_actions

@@ -4,9 +4,8 @@ from flask import jsonify
 
 from barong.api import admin_bodies, entities
 from barong.api.auth import api_auth, current_user
-from barong.api.pagination import respond
 from barong.api.params import Param, use_params
-from barong.api.v2.admin import ability, bp
+from barong.api.v2.admin import ability, bp, respond
 from barong.extensions import db
 from barong.models import Profile
 from barong.services.accounts import users

@@ -5,9 +5,8 @@ from flask import jsonify
 
 from barong.api import admin_bodies, entities
 from barong.api.auth import api_auth, current_user
-from barong.api.pagination import respond
 from barong.api.params import INT32, UNIX_SECONDS, Param, no_content, use_params
-from barong.api.v2.admin import ability, bp, nonblank
+from barong.api.v2.admin import ability, bp, nonblank, respond
 from barong.extensions import db
 from barong.models import Restriction
 from barong.models.restriction import CATEGORIES, SCOPES, STATES
