@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from barong.errors import BarongError
 from barong.extensions import db
 from barong.models import Permission, User, utcnow
-from barong.services.accounts import api_keys
+from barong.services.accounts import api_keys, webauthn
 from barong.services.audit import admin_activities
 from barong.services.operators import admin_users, comments
 from barong.web.console import bp, helpers
@@ -98,7 +98,8 @@ def _load(uid: str) -> User:
 
 def _context(user: User) -> dict:
     ctx = dict(user=user, states=STATES, roles=roles(), now=utcnow(), active="users",
-               locked=bool(user.locked_until and user.locked_until > utcnow()))
+               locked=bool(user.locked_until and user.locked_until > utcnow()),
+               passkeys=len(webauthn.credentials_of(user)))  # a second factor too: Reset 2FA removes them
     if policy.can(actor(), "api_keys.read"):
         ctx["api_keys"] = api_keys.list_for(user)
     from barong.web.console.user_support import support_context

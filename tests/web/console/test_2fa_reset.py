@@ -25,3 +25,17 @@ def test_reset_2fa_removes_passkeys_with_an_audit_row(operator, console, make_us
     assert db.session.query(WebAuthnCredential).filter_by(user_id=user.id).count() == 0
     row = db.session.query(Activity).filter_by(user_id=me.id, action="remove passkeys").one()
     assert row.target_uid == user.uid and json.loads(row.data) == {"passkeys_removed": 2}
+
+
+def test_a_passkey_only_user_shows_the_passkeys_and_can_be_reset(operator, console, make_user):
+    """otp=false but a passkey: the page must not say "2FA off" alone, and offers the reset."""
+    client = console(operator("superadmin"))
+    user = make_user()
+    db.session.add(WebAuthnCredential(user_id=user.id, credential_id=f"c-{user.uid}", public_key=b"\x01", name="Key"))
+    unit_of_work.commit()
+    page = client.get(f"/admin/users/{user.uid}").get_data(as_text=True)
+    assert "passkeys: 1" in page and f"/admin/users/{user.uid}/otp" in page
+    resp = client.post(f"/admin/users/{user.uid}/otp", data={"confirm": "1"}, headers=hx())
+    assert resp.status_code == 200
+    assert db.session.query(WebAuthnCredential).filter_by(user_id=user.id).count() == 0
+    assert f"/admin/users/{user.uid}/otp" not in client.get(f"/admin/users/{user.uid}").get_data(as_text=True)
