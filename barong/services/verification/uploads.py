@@ -15,6 +15,7 @@ from pathlib import Path
 
 from flask import Flask, current_app, g, has_request_context
 
+from barong import flaskctx
 from barong.errors import ValidationError
 
 log = logging.getLogger(__name__)
@@ -160,4 +161,4 @@ def init_app(app: Flask) -> None:
     def _failed(exc):
         if exc is not None:
             _discard_new("exception")
-        g.pop("_barong_new_uploads", None)
+        flaskctx.g().pop("_barong_new_uploads", None)  # every request passes here: no LocalProxy
