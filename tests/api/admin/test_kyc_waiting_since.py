@@ -5,7 +5,12 @@ the expiry watcher), the column equals what the queue computed before it existed
 `kyc_review.waiting_subquery`, kept as this test's oracle — for every user."""
 from __future__ import annotations
 
+import os
+import threading
+import time
 from datetime import date, datetime, timedelta
+
+import pytest
 
 from sqlalchemy import select
 
@@ -190,3 +195,55 @@ def test_the_column_follows_a_purge(api, make_user):
     assert_in_step("purge")
     assert user.id in _column()
 
+
+
+@pytest.mark.skipif(not str(os.environ.get("TEST_DATABASE_URL", "")).startswith("postgresql"),
+                    reason="row locks and READ COMMITTED snapshots: PostgreSQL (SQLite runs one writer at a time)")
+def test_an_upload_racing_a_decision_leaves_the_column_right(app, make_user):
+    """The decision of the applicant's only pending document commits while a new upload of the
+    same applicant is recomputing: the upload's recompute must see the decision (it waits for
+    the user row, then reads with a fresh snapshot), or the column keeps the decided document's
+    time."""
+    reviewer = make_user(role="compliance")
+    applicant = make_user()
+    front = _upload(applicant)
+    front.created_at -= timedelta(hours=2)  # the two uploads' times apart
+    kyc_review.refresh_waiting(applicant)
+    unit_of_work.commit()
+    applicant_id, front_id, reviewer_id = applicant.id, front.id, reviewer.id
+    decided, uploading = threading.Event(), threading.Event()
+    errors = []
+
+    def decide():
+        try:
+            with app.app_context():
+                doc = db.session.get(Document, front_id)
+                document_review.decide_document(doc, db.session.get(User, reviewer_id), "approve")
+                db.session.flush()  # holds the applicant's row (claim, refresh) until the commit
+                decided.set()
+                uploading.wait(10)
+                time.sleep(0.5)  # the upload is now waiting for the row
+                unit_of_work.commit()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+            decided.set()
+
+    def upload():
+        try:
+            decided.wait(10)
+            with app.app_context():
+                uploading.set()
+                _upload(db.session.get(User, applicant_id), "selfie")
+                unit_of_work.commit()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=decide), threading.Thread(target=upload)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
+    assert_in_step("an upload racing a decision")
+    selfie = [d for d in _docs(applicant) if d.doc_category == "selfie"][0]
+    assert _column()[applicant_id] == selfie.created_at
