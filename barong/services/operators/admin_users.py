@@ -50,11 +50,15 @@ _MATCHES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 # ---- lookups -------------------------------------------------------------------------------
 
 def get(uid: str | None, *, full: bool = False) -> User:
-    """The user with `uid`, or 404 `admin.user.doesnt_exist`. `full` preloads the KYC relations."""
+    """The user with `uid`, or 404 `admin.user.doesnt_exist`. `full` preloads the KYC relations;
+    otherwise the labels are left to load on first use (most callers never read them: a
+    statement fewer, issue 18)."""
     q = db.session.query(User).filter(User.uid == (uid or ""))
     if full:
         q = q.options(selectinload(User.profiles), selectinload(User.phones), selectinload(User.documents),
                       selectinload(User.data_storages), selectinload(User.comments))
+    else:
+        q = q.options(lazyload(User.labels))
     user = q.first() if uid else None
     if user is None:
         raise NotFound("admin.user.doesnt_exist")
