@@ -42,3 +42,15 @@ def test_unknown_field_is_a_form_error(operator, console, applicant):
     assert resp.status_code == 422 and 'id="pii-fields-error"' in body
     assert 'value="names" checked' in body and _reveals(me) == []
     assert "Lovelace" not in client.get(f"/admin/users/{user.uid}").get_data(as_text=True)
+
+
+def test_the_kyc_screen_follows_a_partial_reveal(operator, console, applicant):
+    me, user = operator("compliance"), applicant()
+    client = console(me)
+    client.post(f"/admin/users/{user.uid}/reveal", data={"reason": "AML case 8", "fields": "names"})
+    kyc = client.get(f"/admin/kyc/{user.uid}").get_data(as_text=True)
+    assert "Lovelace" in kyc and "1 Main St" not in kyc and "AB123456" not in kyc and "AB****56" in kyc
+    assert "File hidden until the personal data is revealed." in kyc
+    client.post(f"/admin/users/{user.uid}/reveal", data={"reason": "AML case 8", "fields": ["address", "documents"]})
+    kyc = client.get(f"/admin/kyc/{user.uid}").get_data(as_text=True)
+    assert "1 Main St" in kyc and "AB123456" in kyc and "File hidden until" not in kyc
