@@ -178,7 +178,7 @@ def kyc_decide_document(uid, document_id):
     the applicant's status and the new history row; a refused form: the card with its errors),
     or HX-Redirect to the next applicant when nothing of this one waits any more; without htmx it
     redirects back to the screen."""
-    applicant = admin_users.get(uid, full=True)
+    applicant = admin_users.get(uid)  # the answer needs no profile, data or comment: loaded lazily if at all
     me = actor()
     doc = db.session.get(Document, document_id)
     if doc is None or doc.user_id != applicant.id:
@@ -191,7 +191,7 @@ def kyc_decide_document(uid, document_id):
         fields = {DECISION_FIELDS[c]: [c] for c in err.codes if c in DECISION_FIELDS}
         if fields:
             db.session.rollback()
-            applicant = admin_users.get(uid, full=True)
+            applicant = admin_users.get(uid, full=not is_htmx())
             if is_htmx():
                 doc = db.session.get(Document, document_id)
                 ctx = _decided_context(applicant, doc, me, errors={document_id: fields}, form={document_id: form})
