@@ -33,6 +33,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from barong import signals
 from barong.errors import BarongError, ValidationError
@@ -132,13 +133,14 @@ def refresh_waiting(user: User | int) -> None:
     # both. NO KEY UPDATE, like the claim's UPDATE: it does not wait for the KEY SHARE lock a
     # concurrent document INSERT holds through its foreign key (no deadlock with an upload)
     db.session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
-    db.session.execute(
+    since = db.session.execute(
         update(User).where(User.id == user_id)
         .values(kyc_waiting_since=waiting_since_expr(user_id), updated_at=User.updated_at)
-        .execution_options(synchronize_session=False))
+        .returning(User.kyc_waiting_since)
+        .execution_options(synchronize_session=False)).scalar_one_or_none()
     obj = user if isinstance(user, User) else db.session.identity_map.get(db.session.identity_key(User, user_id))
-    if obj is not None:
-        db.session.expire(obj, ["kyc_waiting_since"])
+    if obj is not None:  # the loaded user says what the row now says (no reload to read it)
+        set_committed_value(obj, "kyc_waiting_since", since)
 
 
 @signals.kyc_waiting_changed.connect
