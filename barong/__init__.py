@@ -114,15 +114,17 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    from flask import g
-
+    from barong import flaskctx
     from barong.services.infra import unit_of_work
 
     def _fresh_g():
         # Per-request caches live on `g` (session, client IP, caller). A request reuses an app
         # context that is already pushed (the test suite keeps one open per test), so start
-        # every request with an empty `g`; in production each request has its own anyway.
-        g.__dict__.clear()
+        # every request with an empty `g`; in production each request has its own anyway
+        # (every request passes here: no LocalProxy).
+        state = flaskctx.g().__dict__
+        if state:
+            state.clear()
 
     app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)
     unit_of_work.init_app(app)
