@@ -25,8 +25,8 @@ time of every process of the server's session per request (/proc).
 Options (env): WORKERS (3), CONNECTIONS (16), DURATION s per main run (3), ROUNDS (6),
 OTHER_DURATION (2), OTHER_ROUNDS (2), MIXED (100000 requests per memory phase; 0 skips it),
 PORT (8105; the bare app PORT+1), WORKER_CLASS (sync | gthread), THREADS (gthread: 4),
-SERVER (gunicorn | granian: both apps on granian's WSGI server instead, no access log; BLOCKING_THREADS,
-RUNTIME_THREADS: 1),
+SERVER (gunicorn | granian: both apps as `make run` serves them with BARONG_SERVER=granian, the
+bare app in the same wrapper and access log; BLOCKING_THREADS, RUNTIME_THREADS: 1),
 KEEPALIVE (gunicorn --keep-alive seconds; unset: gunicorn's default),
 BENCH_DATABASE_URL, ONLY (comma-separated scenario names, e.g. ONLY=ping,bare; skips the memory
 phase), MEMORY_ONLY=1 (only the memory phase).
@@ -142,11 +142,17 @@ def gunicorn_argv(app_spec: str, port: int) -> list[str]:
 
 
 def granian_argv(app_spec: str, port: int) -> list[str]:
-    """SERVER=granian: the same apps on granian's WSGI server (an experiment for the worker model)."""
-    granian = os.path.join(os.path.dirname(sys.executable), "granian")
-    return [granian, "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port), "--workers", WORKERS,
-            "--no-ws", "--blocking-threads", os.environ.get("BLOCKING_THREADS", "1"),
-            "--runtime-threads", os.environ.get("RUNTIME_THREADS", "1"), "--no-access-log", app_spec]
+    """SERVER=granian: `make run`'s argv with BARONG_SERVER=granian (`barong.serve.granian_argv`):
+    Barong as barong.granian_app, the bare app in the same wrapper (bench/bare_app.py:
+    granian_app), so both write the same redacted access line."""
+    from barong.serve import granian_argv as serve_argv
+
+    argv = serve_argv("127.0.0.1", str(port), WORKERS)
+    argv[-1] = "barong.granian_app:app" if app_spec == "app:app" else app_spec.replace(":app", ":granian_app")
+    for flag, name in (("--blocking-threads", "BLOCKING_THREADS"), ("--runtime-threads", "RUNTIME_THREADS")):
+        if os.environ.get(name):
+            argv[argv.index(flag) + 1] = os.environ[name]
+    return argv
 
 
 def worker_args() -> str:
@@ -349,8 +355,11 @@ def main() -> int:
         if ONLY:
             main_scenarios = [s for s in main_scenarios if s[0] in ONLY]
             others = [s for s in others if s[0] in ONLY]
-        wa = worker_args() or "sync (gunicorn's default)"
-        print(f"barong request-path bench: gunicorn {WORKERS} workers, {wa}, {os.cpu_count()} CPUs, wrk -c{CONNECTIONS}, "
+        if SERVER == "granian":
+            server = f"granian {WORKERS} workers, 1 Python thread each (BARONG_SERVER=granian)"
+        else:
+            server = f"gunicorn {WORKERS} workers, {worker_args() or 'sync (gunicorn' + chr(39) + 's default)'}"
+        print(f"barong request-path bench: {server}, {os.cpu_count()} CPUs, wrk -c{CONNECTIONS}, "
               f"{database_url.split(':', 1)[0]}; {ROUNDS} rounds x {DURATION}s (main), {OTHER_ROUNDS} x "
               f"{OTHER_DURATION}s (other GETs), alternating; load average {os.getloadavg()[0]:.1f} at start",
               flush=True)

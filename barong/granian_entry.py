@@ -1,0 +1,96 @@
+"""What `BARONG_SERVER=granian` (barong/serve.py, barong/granian_app.py) wraps around the app:
+granian is a Rust HTTP server.
+
+Measured with bench/request_path.py (docs/benchmarks.md, issue 18): on the 2-core machine at 16
+connections granian answers the gateway check at about twice gunicorn's requests per second with
+a p99 under 10 ms, where gunicorn's sync workers (one connection at a time, a new TCP connection
+per request) stay above 13 ms — bare Flask on gunicorn itself is at about 11 ms there.
+
+gunicorn does a few things for `make run` that granian does not, so this wrapper does them:
+
+* the access log (granian's own is off): one line per request in gunicorn's default format on
+  the `gunicorn.access`-like logger `barong.access` (stdout), with the request line and the
+  referer through barong.access_log's redaction (no token of a mail link in any log line);
+* `X-Forwarded-Proto` from a proxy on loopback sets the URL scheme (gunicorn's
+  `--forwarded-allow-ips 127.0.0.1,::1`);
+* each worker process starts its background mail and webhook deliverers on its first request
+  (gunicorn_conf.post_worker_init does it when a worker starts; granian has no such hook).
+
+What stays gunicorn's only: the JSON bodies of requests refused before the app sees them
+(barong/gunicorn_conf.py: over-long request lines and headers); granian answers those itself.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+
+from barong.access_log import redact_text, redact_uri
+
+TRUSTED_PROXIES = frozenset({"127.0.0.1", "::1"})
+access_log = logging.getLogger("barong.access")
+
+
+def _setup_access_log() -> None:
+    if not access_log.handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        access_log.addHandler(handler)
+        access_log.setLevel(logging.INFO)
+        access_log.propagate = False
+
+
+class GranianEntry:
+    """The WSGI callable granian serves: the Flask app with what gunicorn did around it."""
+
+    def __init__(self, app):
+        self.app = app
+        self._pid = None
+        self._lock = threading.Lock()
+        _setup_access_log()
+
+    def _start_deliverers(self) -> None:
+        """Once per worker process (granian loads the target in every worker)."""
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            self._pid = os.getpid()
+        config = getattr(self.app, "config", {})
+        if config.get("BARONG_MAIL_DELIVERY") == "background":
+            from barong.services.delivery import mail_worker
+
+            mail_worker.start(self.app)
+        if config.get("BARONG_WEBHOOK_DELIVERY") == "background":
+            from barong.services.delivery import webhooks
+
+            webhooks.start(self.app)
+
+    def __call__(self, environ, start_response):
+        if self._pid != os.getpid():
+            self._start_deliverers()
+        peer = environ.get("REMOTE_ADDR", "-")
+        if peer in TRUSTED_PROXIES:
+            proto = environ.get("HTTP_X_FORWARDED_PROTO", "").lower()
+            if proto in ("http", "https"):
+                environ["wsgi.url_scheme"] = proto
+
+        def logging_start_response(status, headers, exc_info=None):
+            length = next((v for k, v in headers if k.lower() == "content-length"), "-")
+            _access_line(environ, peer, status.split(" ", 1)[0], length)
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, logging_start_response)
+
+
+def _access_line(environ, peer: str, status: str, length: str) -> None:
+    """gunicorn's default access format: `h l u [t] "r" s b "f" "a"`, secrets redacted."""
+    uri = environ.get("PATH_INFO", "")
+    if environ.get("QUERY_STRING"):
+        uri = f"{uri}?{environ['QUERY_STRING']}"
+    line = f"{environ.get('REQUEST_METHOD', '-')} {redact_uri(uri)} {environ.get('SERVER_PROTOCOL', 'HTTP/1.1')}"
+    referer = redact_uri(environ.get("HTTP_REFERER", "-"))
+    agent = redact_text(environ.get("HTTP_USER_AGENT", "-"))
+    stamp = time.strftime("[%d/%b/%Y:%H:%M:%S %z]", time.localtime())
+    access_log.info('%s - - %s "%s" %s %s "%s" "%s"', peer, stamp, line, status, length, referer, agent)
