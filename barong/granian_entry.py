@@ -3,8 +3,8 @@ granian is a Rust HTTP server.
 
 Measured with bench/request_path.py (docs/benchmarks.md, issue 18): on the 2-core machine at 16
 connections granian answers the gateway check at about twice gunicorn's requests per second with
-a p99 under 10 ms, where gunicorn's sync workers (one connection at a time, a new TCP connection
-per request) stay above 13 ms — bare Flask on gunicorn itself is at about 11 ms there.
+a p99 of 5.6-9.1 ms, where gunicorn's sync workers (one connection at a time, a new TCP
+connection per request) measure 9.4-13.4 ms — and bare Flask on gunicorn itself 9-11 ms.
 
 gunicorn does a few things for `make run` that granian does not, so this wrapper does them:
 
