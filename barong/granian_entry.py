@@ -17,7 +17,8 @@ gunicorn does a few things for `make run` that granian does not, so this wrapper
   (gunicorn_conf.post_worker_init does it when a worker starts; granian has no such hook).
 
 What stays gunicorn's only: the JSON bodies of requests refused before the app sees them
-(barong/gunicorn_conf.py: over-long request lines and headers); granian answers those itself.
+(barong/gunicorn_conf.py). granian answers a malformed request or one with more than 100
+headers itself (an empty 400 / 431), and has no 4 KB request-line limit.
 """
 from __future__ import annotations
 

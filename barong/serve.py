@@ -2,11 +2,11 @@
 dispatcher beside it when RabbitMQ is configured, and the daily KYC document-expiry watcher.
 
 * The web server is gunicorn (barong/gunicorn_conf.py), or granian with `BARONG_SERVER=granian`
-  (barong/granian_app.py: about twice the requests per second and a gateway-check p99 under
+  (barong/granian_entry.py: about twice the requests per second and a gateway-check p99 under
   10 ms at 16 connections on 2 cores, docs/benchmarks.md).
 * Beside it run `flask events dispatch` (with `BARONG_EVENT_API_RABBITMQ_HOST`) and
   `flask kyc watch`, the daily document-expiry watcher (unless `BARONG_KYC_EXPIRY_WATCH=false`).
-* Nothing beside it: exec gunicorn (its master handles SIGTERM/SIGINT: graceful stop,
+* Nothing beside it: exec the web server (its master handles SIGTERM/SIGINT: graceful stop,
   workers reaped).
 * Otherwise a small supervisor runs gunicorn and those as children, forwards
   SIGTERM/SIGINT/SIGHUP to all (as SIGTERM: graceful), restarts a crashed background
@@ -63,7 +63,7 @@ SERVERS = ("gunicorn", "granian")
 
 def granian_argv(host: str, port: str, workers: str) -> list[str]:
     """`BARONG_SERVER=granian`: granian's WSGI server, one Python thread per worker process
-    (barong/granian_app.py says what it takes over from gunicorn and what it does not)."""
+    (barong/granian_entry.py says what it takes over from gunicorn and what it does not)."""
     granian = os.path.join(os.path.dirname(sys.executable), "granian")
     return [granian, "--interface", "wsgi", "--host", host, "--port", str(port), "--workers", str(workers),
             "--no-ws", "--blocking-threads", "1", "--runtime-threads", "1", "--no-access-log",
