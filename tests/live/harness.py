@@ -627,8 +627,12 @@ class Totp:
 
     def next_code(self) -> str:
         while True:
-            now = int(time.time() // self.totp.interval)
-            step = now - 1 if self.last_step is None else max(now - 1, self.last_step + 1)
+            clock = time.time()
+            now = int(clock // self.totp.interval)
+            # a previous-step code stays valid only until the current step ends: not in its last seconds
+            # (a request crossing the boundary would carry a code two steps old: otp.invalid)
+            low = now - 1 if (now + 1) * self.totp.interval - clock > 3 else now
+            step = low if self.last_step is None else max(low, self.last_step + 1)
             if step <= now + 1:
                 self.last_step = step
                 return self.totp.at(step * self.totp.interval)
