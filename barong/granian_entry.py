@@ -18,7 +18,8 @@ gunicorn does a few things for `make run` that granian does not, so this wrapper
 
 What stays gunicorn's only: the JSON bodies of requests refused before the app sees them
 (barong/gunicorn_conf.py). granian answers a malformed request or one with more than 100
-headers itself (an empty 400 / 431), and has no 4 KB request-line limit.
+headers itself (an empty 400 / 431), and a request line past its own limit (10 KB served,
+100 KB refused) with an empty 414: the contract's JSON body for those is gunicorn's only.
 """
 from __future__ import annotations
 
