@@ -7,19 +7,23 @@ from flask import current_app, g, has_request_context
 from barong.models import iso
 
 
-def view_as_masks() -> bool | None:
+def view_as_masks(field: str | None = None) -> bool | None:
     """Inside a console "view as user" page (barong.web.console.view_as sets g.view_as_page):
-    whether the *viewer* may not see the user's personal data (their own `read
-    PersonalData` or a live reveal decides, whatever BARONG_API_DATA_MASKING says); None
-    outside such a page."""
+    whether the *viewer* may not see the user's personal data — `field` (one of
+    barong.services.operators.pii.FIELDS) or, None, any of it — their own `read PersonalData`
+    or a live reveal decides, whatever BARONG_API_DATA_MASKING says; None outside such a page."""
     if not has_request_context():
         return None
     page = g.get("view_as_page")
-    return None if page is None else bool(page.get("masked", True))
+    if page is None:
+        return None
+    if field is not None and "masked_fields" in page:
+        return field in page["masked_fields"]
+    return bool(page.get("masked", True))
 
 
-def _masking(masked: bool) -> bool:
-    view_as = view_as_masks() if masked else None
+def _masking(masked: bool, field: str | None = None) -> bool:
+    view_as = view_as_masks(field) if masked else None
     if view_as is not None:
         return view_as
     return masked and current_app.config.get("BARONG_API_DATA_MASKING", True)
@@ -31,7 +35,7 @@ def _operator_masks(masked: bool, row, field: str | None = None) -> bool:
     `field`: the part of it a reveal may have named, one of pii.FIELDS).
     In a view-as page the user-facing entities (`masked=True`) mask as the operator's would."""
     if masked:
-        return bool(view_as_masks())
+        return bool(view_as_masks(field))
     if not has_request_context() or not g.get("pii_admin"):
         return False
     from barong.services.operators import pii
@@ -100,11 +104,12 @@ def admin_label(l) -> dict:
 
 
 def profile(p, masked: bool = True) -> dict:
-    m = _masking(masked)
     dob = p.dob
-    out = {"first_name": p.first_name, "last_name": mask_last_name(p.last_name) if m else p.last_name,
-           "dob": mask_dob(dob) if m else dob, "address": p.address, "postcode": p.postcode, "city": p.city,
-           "country": p.country, "state": p.state, "metadata": p.metadata_json,
+    out = {"first_name": p.first_name,
+           "last_name": mask_last_name(p.last_name) if _masking(masked, "names") else p.last_name,
+           "dob": mask_dob(dob) if _masking(masked, "dob") else dob,
+           "address": p.address, "postcode": p.postcode, "city": p.city, "country": p.country,
+           "state": p.state, "metadata": p.metadata_json,
            "created_at": iso(p.created_at), "updated_at": iso(p.updated_at)}
     if _operator_masks(masked, p, "names"):
         out.update({"first_name": mask_text(p.first_name), "last_name": mask_text(p.last_name)})
@@ -118,7 +123,7 @@ def profile(p, masked: bool = True) -> dict:
 def phone(ph, masked: bool = True) -> dict:
     number = ph.number
     validated = ph.validated_at.strftime("%Y-%m-%dT%H:%M:%S.000Z") if ph.validated_at else None
-    hide = _masking(masked) or _operator_masks(masked, ph, "phones")
+    hide = _masking(masked, "phones") or _operator_masks(masked, ph, "phones")
     return {"country": ph.country, "number": mask_phone(number) if hide else number,
             "validated_at": validated}
 
@@ -129,9 +134,8 @@ def upload_url(d) -> str:
 
 def document(d, masked: bool = True) -> dict:
     number = d.doc_number
-    out = {"upload": upload_url(d), "doc_type": d.doc_type,
-           "doc_number": mask_doc_number(number) if _masking(masked) or _operator_masks(masked, d, "documents")
-           else number,
+    hide = _masking(masked, "documents") or _operator_masks(masked, d, "documents")
+    out = {"upload": upload_url(d), "doc_type": d.doc_type, "doc_number": mask_doc_number(number) if hide else number,
            "doc_expire": d.doc_expire.isoformat() if d.doc_expire else None, "metadata": d.metadata_json,
            "created_at": iso(d.created_at), "updated_at": iso(d.updated_at)}
     if not masked:  # operators (admin, management): the review too (added fields, issue 14)

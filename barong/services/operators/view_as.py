@@ -58,10 +58,18 @@ def authorize(actor, user: User) -> None:
 
 def masks(actor, user: User) -> bool:
     """Must the view of `user` mask their personal data for `actor` (no `read PersonalData`,
-    no live reveal)?"""
+    no live reveal of all of it)?"""
     from barong.services.operators import pii
 
     return not pii.sees(actor, user.uid)
+
+
+def masked_fields(actor, user: User) -> frozenset:
+    """The parts of `user`'s personal data (pii.FIELDS) the view masks for `actor`: none with
+    `read PersonalData`, all but the revealed ones after a partial reveal, all otherwise."""
+    from barong.services.operators import pii
+
+    return frozenset(f for f in pii.FIELDS if not pii.sees(actor, user.uid, f))
 
 
 def start(actor, user: User, session_id: str) -> View:

@@ -140,16 +140,18 @@ def phones_resend(phone_id):
 # ---- profile ----------------------------------------------------------------------------------
 
 PROFILE_FIELDS = ("first_name", "last_name", "dob", "address", "postcode", "city", "country")
+# the part of the personal data (barong.services.operators.pii.FIELDS) each form field is
+_PII_PART = {"first_name": "names", "last_name": "names", "dob": "dob", "address": "address", "postcode": "address"}
 
 
 def _profile_form(formdata=True, profile=None) -> ProfileForm:
     form = ProfileForm() if formdata else ProfileForm(formdata=None)
     form.country.choices = [("", _("Choose…"))] + country_choices()
     if profile is not None and not formdata:
-        masked = entities.view_as_masks()  # an operator's read-only view: the viewer's rights decide
         for name in PROFILE_FIELDS:
             value = getattr(profile, name)
-            if masked and name in ("first_name", "last_name", "dob", "address", "postcode"):
+            part = _PII_PART.get(name)  # an operator's read-only view: the viewer's rights decide
+            if part is not None and entities.view_as_masks(part):
                 value = None if name == "dob" else entities.mask_text(value)
             elif name == "dob" and isinstance(value, str) and value:
                 try:

@@ -18,8 +18,9 @@ How it stays read-only:
   sends nothing) and a banner names the user, says it is read-only and offers the way out.
 * Every page shown is one admin activity (`users` · `view as user`, data.page); starting
   and leaving are audited too. The view ends when left, or by itself after 15 minutes.
-* Personal data is masked by the viewer's rights (`view_as.masks`, `page["masked"]`, which
-  barong.api.entities and the profile form read), never by BARONG_API_DATA_MASKING.
+* Personal data is masked by the viewer's rights (`view_as.masked_fields`: `page["masked_fields"]`,
+  the parts still masked after any partial reveal, and `page["masked"]`, any of them; read by
+  barong.api.entities and the profile form), never by BARONG_API_DATA_MASKING.
 """
 from __future__ import annotations
 
@@ -199,7 +200,9 @@ def users_view_as_screen(uid, screen):
             "ends_at": view.ends_at, "minutes_left": max(1, round(view.seconds_left / 60)),
             "pending": list(required_actions.pending(user.uid))}
     operator = actor()
-    page["masked"] = view_as.masks(operator, user)  # the viewer's rights, not the API's masking flag
+    # the viewer's rights, not the API's masking flag; a partial reveal unmasks only its parts
+    page["masked_fields"] = view_as.masked_fields(operator, user)
+    page["masked"] = bool(page["masked_fields"])
     with _rendering_for(user, page):
         response = current_app.view_functions[endpoint]()
     response = current_app.make_response(response)

@@ -72,3 +72,45 @@ def test_a_live_reveal_unmasks_the_view(operator, console, person, app, monkeypa
     pii.reveal(me, person.uid, "ticket 42")
     unit_of_work.commit()
     assert all(p in _pages(client, person) for p in PLAIN)
+
+
+@pytest.mark.parametrize("fields, shown, hidden", [
+    (["names"], ("Lovelace", "Ada"), ("1990-01-02", "1 Main St", "AB123456", "380501234567")),
+    (["dob", "phones"], ("1990-01-02", "380501234567"), ("Lovelace", "1 Main St", "AB123456")),
+    (["address", "documents"], ("1 Main St", "AB123456"), ("Lovelace", "1990-01-02", "380501234567")),
+])
+def test_a_partial_reveal_unmasks_only_its_parts(operator, console, person, app, monkeypatch, fields, shown, hidden):
+    """A reveal naming some fields (pii.FIELDS) unmasks those parts of the viewed pages, and
+    only those — as on the console's own user page."""
+    from barong.services.access import abilities
+
+    monkeypatch.setitem(abilities.EXTENSION_ABILITIES, "support",
+                        {**abilities.EXTENSION_ABILITIES["support"], "reveal": ["PersonalData"]})
+    app.config["BARONG_API_DATA_MASKING"] = False
+    me = operator("support")
+    client = console(me)
+    pii.reveal(me, person.uid, "ticket 43", fields=fields)
+    unit_of_work.commit()
+    body = _pages(client, person)
+    assert [p for p in shown if p not in body] == []
+    assert [p for p in hidden if p in body] == []
+
+
+def test_a_partial_reveal_of_names_fills_the_draft_profile_form_with_them_only(operator, console, make_user, app,
+                                                                                monkeypatch):
+    from barong.services.access import abilities
+
+    monkeypatch.setitem(abilities.EXTENSION_ABILITIES, "support",
+                        {**abilities.EXTENSION_ABILITIES["support"], "reveal": ["PersonalData"]})
+    user = make_user()
+    profiles.create(user, {"first_name": "Ada", "last_name": "Lovelace", "dob": "1990-01-02", "country": "GB",
+                           "city": "London", "address": "1 Main St", "postcode": "N1"})
+    unit_of_work.commit()
+    me = operator("support")
+    client = console(me)
+    pii.reveal(me, user.uid, "ticket 44", fields=["names"])
+    unit_of_work.commit()
+    client.post(f"/admin/users/{user.uid}/view-as")
+    body = client.get(f"/admin/users/{user.uid}/view-as/profile").get_data(as_text=True)
+    assert 'value="Lovelace"' in body and 'value="Ada"' in body
+    assert "1 Main St" not in body and "1990-01-02" not in body
