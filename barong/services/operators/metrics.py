@@ -59,17 +59,23 @@ def _day():
     return func.to_char(Activity.created_at, "YYYY-MM-DD")
 
 
-def _series(topic: str, action: str | tuple, result: str, start, end, before=None) -> dict[str, int]:
-    day = _day().label("day")
-    by_action = Activity.action.in_(action) if isinstance(action, tuple) else Activity.action == action
-    q = (db.session.query(day, func.count(Activity.id))
-         .filter(Activity.topic == topic, by_action, Activity.result == result))
+def _within(q, start, end, before=None):
+    """`q` limited to activities created in [start, end] (each bound optional) and before `before`."""
     if start is not None:
         q = q.filter(Activity.created_at >= start)
     if end is not None:
         q = q.filter(Activity.created_at <= end)
     if before is not None:
         q = q.filter(Activity.created_at < before)
+    return q
+
+
+def _series(topic: str, action: str | tuple, result: str, start, end, before=None) -> dict[str, int]:
+    day = _day().label("day")
+    by_action = Activity.action.in_(action) if isinstance(action, tuple) else Activity.action == action
+    q = (db.session.query(day, func.count(Activity.id))
+         .filter(Activity.topic == topic, by_action, Activity.result == result))
+    q = _within(q, start, end, before)
     return {str(d): n for d, n in q.group_by(day).order_by(day).all()}
 
 
@@ -91,12 +97,7 @@ def _series_map(spec_map: dict, start, end, before=None) -> dict[str, dict[str, 
         arms.append(and_(Activity.topic == topic, by_action, Activity.result == result))
     q = db.session.query(day, Activity.topic, Activity.action, Activity.result, func.count(Activity.id)).filter(
         or_(*arms))
-    if start is not None:
-        q = q.filter(Activity.created_at >= start)
-    if end is not None:
-        q = q.filter(Activity.created_at <= end)
-    if before is not None:
-        q = q.filter(Activity.created_at < before)
+    q = _within(q, start, end, before)
     out: dict[str, dict[str, int]] = {name: {} for name in spec_map}
     for d, topic, action, result, n in q.group_by(day, Activity.topic, Activity.action, Activity.result).all():
         for name, spec in spec_map.items():
