@@ -113,9 +113,9 @@ def main() -> int:
             if not hasattr(authz_reader.Reader, method):  # an older tree (the before/after comparison)
                 continue
 
-            def counted(self, *a, _orig=getattr(authz_reader.Reader, method)):
+            def counted(self, *a, _orig=getattr(authz_reader.Reader, method), **k):
                 statements[0] += 1
-                return _orig(self, *a)
+                return _orig(self, *a, **k)
             setattr(authz_reader.Reader, method, counted)
 
         def caller(name):

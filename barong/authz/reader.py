@@ -57,22 +57,26 @@ class Reader:
             except Exception:  # already broken
                 pass
 
-    def _run(self, sql: str, args):
-        cursor = self._connection().cursor()
-        try:
-            cursor.execute(sql, args)
-            return cursor.fetchone()
-        finally:
-            cursor.close()
+    def _run(self, sql: str, args, many: bool = False):
+        """fetchone (or fetchall) of `sql`; a connection the database dropped is replaced and
+        the read tried once more."""
+        for attempt in (1, 2):
+            try:
+                cursor = self._connection().cursor()
+                try:
+                    cursor.execute(sql, args)
+                    return cursor.fetchall() if many else cursor.fetchone()
+                finally:
+                    cursor.close()
+            except self._errors:
+                self._drop()
+                if attempt == 2:
+                    raise
 
     def first(self, stmt, params: dict):
         sql, order = self._sql(stmt)
         args = tuple(params[name] for name in order) if order is not None else params
-        try:
-            return self._run(sql, args)
-        except self._errors:
-            self._drop()
-            return self._run(sql, args)
+        return self._run(sql, args)
 
     def _processors(self, stmt) -> tuple:
         """(bind processors by parameter name, result processor per column) of `stmt`."""
@@ -83,14 +87,6 @@ class Reader:
             hit = self._result_types[stmt] = (binds, tuple((i, f) for i, f in enumerate(procs) if f is not None))
         return hit
 
-    def _run_all(self, sql: str, args) -> list:
-        cursor = self._connection().cursor()
-        try:
-            cursor.execute(sql, args)
-            return cursor.fetchall()
-        finally:
-            cursor.close()
-
     def all(self, stmt, params: dict) -> list[tuple]:
         """Every row of `stmt`, its values converted as the ORM would (SQLite's DateTime strings)."""
         sql, order = self._sql(stmt)
@@ -98,11 +94,7 @@ class Reader:
         if binds:
             params = {k: (binds[k](v) if k in binds and v is not None else v) for k, v in params.items()}
         args = tuple(params[name] for name in order) if order is not None else params
-        try:
-            rows = self._run_all(sql, args)
-        except self._errors:
-            self._drop()
-            rows = self._run_all(sql, args)
+        rows = self._run(sql, args, many=True)
         if not procs:
             return [tuple(r) for r in rows]
         out = []
