@@ -9,8 +9,8 @@ connection per request) measure 9.4-13.4 ms — and bare Flask on gunicorn itsel
 gunicorn does a few things for `make run` that granian does not, so this wrapper does them:
 
 * the access log (granian's own is off): one line per request in gunicorn's default format on
-  the `gunicorn.access`-like logger `barong.access` (stdout), with the request line and the
-  referer through barong.access_log's redaction (no token of a mail link in any log line);
+  the logger `barong.access` (stdout), over the same redacting atoms and filter as gunicorn's
+  RedactingLogger (no token of a mail link in any log line, no forged field);
 * `X-Forwarded-Proto` from a proxy on loopback sets the URL scheme (gunicorn's
   `--forwarded-allow-ips 127.0.0.1,::1`);
 * each worker process starts its background mail and webhook deliverers on its first request
@@ -29,7 +29,7 @@ import sys
 import threading
 import time
 
-from barong.access_log import redact_text, redact_uri
+from barong.access_log import RedactedAtoms, install
 
 TRUSTED_PROXIES = frozenset({"127.0.0.1", "::1"})
 access_log = logging.getLogger("barong.access")
@@ -42,6 +42,7 @@ def _setup_access_log() -> None:
         access_log.addHandler(handler)
         access_log.setLevel(logging.INFO)
         access_log.propagate = False
+    install(access_log)  # RedactFilter on the whole line, as on gunicorn's access log
 
 
 class GranianEntry:
@@ -86,13 +87,19 @@ class GranianEntry:
         return self.app(environ, logging_start_response)
 
 
+#: gunicorn's default access_log_format
+ACCESS_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
+
+
 def _access_line(environ, peer: str, status: str, length: str) -> None:
-    """gunicorn's default access format: `h l u [t] "r" s b "f" "a"`, secrets redacted."""
+    """The access line gunicorn's RedactingLogger writes: its default format over the same
+    redacting atoms (barong.access_log.RedactedAtoms: secrets out of the request line and the
+    referer, `"` escaped so no value can forge a field), then RedactFilter on the line."""
     uri = environ.get("PATH_INFO", "")
     if environ.get("QUERY_STRING"):
         uri = f"{uri}?{environ['QUERY_STRING']}"
-    line = f"{environ.get('REQUEST_METHOD', '-')} {redact_uri(uri)} {environ.get('SERVER_PROTOCOL', 'HTTP/1.1')}"
-    referer = redact_uri(environ.get("HTTP_REFERER", "-"))
-    agent = redact_text(environ.get("HTTP_USER_AGENT", "-"))
-    stamp = time.strftime("[%d/%b/%Y:%H:%M:%S %z]", time.localtime())
-    access_log.info('%s - - %s "%s" %s %s "%s" "%s"', peer, stamp, line, status, length, referer, agent)
+    atoms = {"h": peer, "l": "-", "u": "-", "t": time.strftime("[%d/%b/%Y:%H:%M:%S %z]", time.localtime()),
+             "r": f"{environ.get('REQUEST_METHOD', '-')} {uri} {environ.get('SERVER_PROTOCOL', 'HTTP/1.1')}",
+             "s": status, "b": length, "f": environ.get("HTTP_REFERER", "-"),
+             "a": environ.get("HTTP_USER_AGENT", "-")}
+    access_log.info(ACCESS_FORMAT, RedactedAtoms(atoms))

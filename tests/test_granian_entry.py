@@ -64,6 +64,23 @@ def test_the_access_line_has_gunicorns_format_and_no_secret(caplog):
     assert "abc123secret" not in line and "ref-secret" not in line
 
 
+def test_a_quote_in_a_header_cannot_forge_a_field_and_the_handler_filters_the_line(caplog):
+    entry = GranianEntry(Recorder())
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLXZhbHVl"
+    granian_entry.access_log.propagate = True
+    try:
+        with caplog.at_level(logging.INFO, logger="barong.access"):
+            _call(entry, HTTP_USER_AGENT='curl" 200 999 "forged', HTTP_REFERER="-")
+    finally:
+        granian_entry.access_log.propagate = False
+    [record] = [r for r in caplog.records if r.name == "barong.access"]
+    assert record.getMessage().endswith('"-" "curl\\" 200 999 \\"forged"')
+    # the stdout handler carries the RedactFilter, as gunicorn's access log does
+    [handler] = granian_entry.access_log.handlers
+    record.msg, record.args = f"agent {jwt}", None
+    assert handler.filter(record) and jwt not in record.getMessage()
+
+
 def test_deliverers_start_once_per_process(monkeypatch):
     from barong.services.delivery import mail_worker, webhooks
 
