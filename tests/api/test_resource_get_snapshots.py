@@ -10,24 +10,20 @@ placeholders of the same length. SQLite only (row ids are in the bodies).
 from __future__ import annotations
 
 import json
-import os
 import re
 from datetime import date, datetime
-from pathlib import Path
 
-import pytest
 
 from barong.extensions import db
 from barong.models import Activity, APIKey, Document, ServiceAccount
 from barong.services.infra import unit_of_work
 from tests.api.test_response_snapshots import T0, T1, _answer, _fixed_user
+from tests.api.snapshots import assert_matches, sqlite_only
 from tests.helpers import login_as
 
-SNAPSHOT = Path(__file__).parent / "snapshots" / "resource_gets.json"
 B = "/api/v2/barong"
 
-pytestmark = pytest.mark.skipif(str(os.environ.get("TEST_DATABASE_URL", "")).startswith("postgresql"),
-                                reason="row ids differ on PostgreSQL (sequences are not reset between tests)")
+pytestmark = sqlite_only
 
 PATHS = [
     "resource/labels", "resource/labels", "resource/labels?ordering=desc", "resource/labels?ordering=bogus",
@@ -92,11 +88,4 @@ def test_resource_gets_are_unchanged(app, client):
         {Activity.created_at: datetime(2024, 3, 1, 12, 31, 0)}, synchronize_session=False)
     unit_of_work.commit()
     answers = {f"{i} GET {p}": _normalised(p, _answer(_get(client, p))) for i, p in enumerate(PATHS)}
-    if os.environ.get("UPDATE_SNAPSHOTS"):
-        SNAPSHOT.parent.mkdir(exist_ok=True)
-        SNAPSHOT.write_text(json.dumps(answers, indent=1, ensure_ascii=False) + "\n")
-    expected = json.loads(SNAPSHOT.read_text())
-    assert answers["0 GET resource/labels"]["status"] == 200
-    for name in expected:
-        assert answers[name] == expected[name], name
-    assert answers.keys() == expected.keys()
+    assert_matches("resource_gets.json", answers, must_be_200="0 GET resource/labels")
