@@ -10,6 +10,7 @@ from urllib.parse import parse_qs
 
 import pyotp
 import pytest
+from sqlalchemy import event
 
 from barong.extensions import db
 from barong.services.accounts import otp as otp_service
@@ -141,3 +142,17 @@ def _empty_sms_and_uploads(app):
     for folder in (Path(app.config["BARONG_INSTANCE_PATH"]) / "sms", Path(app.config["BARONG_UPLOADS_PATH"])):
         shutil.rmtree(folder, ignore_errors=True)
     yield
+
+
+@pytest.fixture
+def statements(app):
+    """Every SQL statement the app's engine sends while the test runs (the authz reader's own
+    connection is not on this engine: its reads do not show here)."""
+    seen = []
+
+    def listener(_conn, _cursor, statement, *_):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    yield seen
+    event.remove(db.engine, "before_cursor_execute", listener)

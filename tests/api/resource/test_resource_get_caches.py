@@ -9,7 +9,7 @@ import json
 from datetime import datetime
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from barong.authz import process_cache
 from barong.extensions import db
@@ -21,18 +21,6 @@ from tests.api.resource.conftest import PNG, R
 from tests.helpers import login_as
 
 CACHED = ("labels", "phones", "profiles/me", "documents", "service_accounts")
-
-
-@pytest.fixture
-def statements(app):
-    seen = []
-
-    def listener(_conn, _cursor, statement, *_):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", listener)
-    yield seen
-    event.remove(db.engine, "before_cursor_execute", listener)
 
 
 def get(api, path):

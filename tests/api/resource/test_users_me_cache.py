@@ -2,8 +2,7 @@
 row, and every way the body's rows change is seen by the very next call."""
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from barong.api import user_bodies
 from barong.authz import process_cache
@@ -11,18 +10,6 @@ from barong.extensions import db
 from barong.services.accounts import labels, phones, profiles
 from barong.services.infra import unit_of_work
 from tests.api.resource.conftest import R, errors
-
-
-@pytest.fixture
-def statements(app):
-    seen = []
-
-    def listener(_conn, _cursor, statement, *_):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", listener)
-    yield seen
-    event.remove(db.engine, "before_cursor_execute", listener)
 
 
 def me(api):
