@@ -39,15 +39,13 @@ def ability(action: str, subject: str):
 
 
 def page_and_total(query, page: int, limit: int):
-    """`(rows, total)` of one page of `query` (one table, or many-to-one joins: a row per item).
-    The COUNT runs only when the page does not show the total itself: a short page that is
-    not empty, or an empty first page, ends the list (issue 18: most admin lists fit on one
-    page, and the COUNT was a statement per request)."""
-    offset = (page - 1) * limit
-    items = query.limit(limit).offset(offset).all()
-    if 0 < len(items) < limit or (offset == 0 and not items):
-        return items, offset + len(items)
-    return items, query.order_by(None).count()
+    """`(rows, total)` of one page of `query` (one table, or many-to-one joins: a row per item);
+    the COUNT only when the page does not show the total (barong.api.pagination.total_shown)."""
+    from barong.api.pagination import total_shown
+
+    items = query.limit(limit).offset((page - 1) * limit).all()
+    total = total_shown(len(items), page, limit)
+    return items, query.order_by(None).count() if total is None else total
 
 
 def respond(query, p: dict, serialize):

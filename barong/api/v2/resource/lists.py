@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import bindparam, func, select
 
+from barong.api.pagination import total_shown
 from barong.authz.reader import all_rows
 from barong.models import Activity, APIKey, SessionRecord
 
@@ -51,11 +52,9 @@ def _page(key, build, params: dict, page: int, limit: int):
     if stmts is None:
         select_stmt, count_stmt = build()
         stmts = _statements[key] = (select_stmt.limit(_PAGE["lim"]).offset(_PAGE["off"]), count_stmt)
-    offset = (page - 1) * limit
-    rows = all_rows(stmts[0], **params, lim=limit, off=offset)
-    if 0 < len(rows) < limit or (offset == 0 and not rows):
-        return rows, offset + len(rows)
-    return rows, all_rows(stmts[1], **params)[0][0]
+    rows = all_rows(stmts[0], **params, lim=limit, off=(page - 1) * limit)
+    total = total_shown(len(rows), page, limit)
+    return rows, all_rows(stmts[1], **params)[0][0] if total is None else total
 
 
 def api_keys(holder_type: str, holder_id: int, order_by: str, ordering: str, page: int, limit: int):
